@@ -1,0 +1,90 @@
+"""The control API under /_emulator: state, request log, metrics, faults, modes, seeding, device approval and
+test helpers that mint tokens.  No token is needed; the server only answers it on loopback."""
+
+from .behaviour import FaultError, ModeError
+from .directory import SeedError
+from .tokens import FEDERATION_AUDIENCES
+
+
+class ControlError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def _object(body):
+    if not isinstance(body, dict):
+        raise ControlError(400, "a JSON object body is required")
+    return body
+
+
+def handle(emu, method, name, query, body):
+    """Return (status, JSON body) for the control call ``method /_emulator/<name>``."""
+    try:
+        return _dispatch(emu, method, name, query, body)
+    except (FaultError, ModeError, SeedError) as exc:
+        raise ControlError(400, str(exc)) from exc
+
+
+def _dispatch(emu, method, name, query, body):
+    if (method, name) == ("POST", "reset"):
+        emu.reset()
+        return 200, {"reset": True}
+    if (method, name) == ("POST", "seed"):
+        body = _object(body)
+        loaded = emu.directory.load(body, replace=bool(body.get("replace")))
+        return 200, {"tenants": [t.id for t in loaded]}
+    if (method, name) == ("GET", "seed"):
+        return 200, emu.directory.dump()
+    if (method, name) == ("GET", "state"):
+        return 200, emu.store.dump(emu.directory)
+    if (method, name) == ("GET", "requests"):
+        since = int(query.get("since", "0") or 0)
+        return 200, {"requests": emu.requests(since, query.get("kind")), "seq": emu.seq}
+    if (method, name) == ("GET", "metrics"):
+        return 200, emu.metrics()
+    if (method, name) == ("POST", "faults"):
+        emu.faults.set_rules(_object(body).get("rules"))
+        return 200, {"rules": [r.describe() for r in emu.faults.rules]}
+    if (method, name) == ("GET", "faults"):
+        return 200, {"rules": [r.describe() for r in emu.faults.rules]}
+    if (method, name) == ("POST", "modes"):
+        return 200, emu.set_modes(_object(body))
+    if (method, name) == ("GET", "modes"):
+        return 200, emu.modes
+    if (method, name) == ("POST", "device/approve"):
+        body = _object(body)
+        problem = emu.identity.approve_device_code(body.get("user_code"), body.get("user_id"),
+                                                   deny=bool(body.get("deny")))
+        if problem:
+            raise ControlError(404, problem)
+        return 200, {"approved": not body.get("deny")}
+    if (method, name) == ("GET", "device/pending"):
+        return 200, {"pending": emu.identity.pending_device_codes()}
+    if (method, name) == ("POST", "federated-token"):
+        body = _object(body)
+        issuer, subject = body.get("issuer"), body.get("subject")
+        if not isinstance(issuer, str) or not isinstance(subject, str):
+            raise ControlError(400, "'issuer' and 'subject' are required strings")
+        token = emu.tokens.mint_federated_token(issuer, subject, body.get("audience", FEDERATION_AUDIENCES[0]),
+                                                body.get("lifetime", 3600))
+        return 200, {"token": token}
+    if (method, name) == ("POST", "access-token"):
+        return 200, _mint_access_token(emu, _object(body))
+    raise ControlError(404, "unknown control call %s /_emulator/%s" % (method, name))
+
+
+def _mint_access_token(emu, body):
+    """Mint a Graph access token directly (tests of expired, wrong-tenant or under-privileged tokens)."""
+    tenant_id = body.get("tenant_id")
+    tenant = emu.directory.find_tenant(tenant_id)
+    user = None
+    if body.get("user_id"):
+        if tenant is None or tenant.find_user(body["user_id"]) is None:
+            raise ControlError(400, "unknown user '%s' in tenant '%s'" % (body["user_id"], tenant_id))
+        user = tenant.find_user(body["user_id"])
+    token, claims = emu.tokens.issue_access_token(
+        tenant.id if tenant else str(tenant_id), body.get("client_id", "00000000-0000-0000-0000-000000000000"),
+        body.get("resource", "https://graph.microsoft.com"), user=user, scopes=body.get("scopes"),
+        roles=body.get("roles"), lifetime=body.get("lifetime"))
+    return {"access_token": token, "claims": claims}

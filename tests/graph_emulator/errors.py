@@ -1,0 +1,73 @@
+"""Graph and Entra error shapes."""
+
+import datetime
+import uuid
+
+
+def utc_now_text():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class GraphError(Exception):
+    """An error answer from Graph: status, code and message, rendered as the documented error body."""
+
+    def __init__(self, status, code, message, headers=None, inner=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+        self.inner = dict(inner or {})
+
+    def body(self, request_id, client_request_id):
+        inner = {"date": utc_now_text(), "request-id": request_id, "client-request-id": client_request_id}
+        inner.update(self.inner)
+        return {"error": {"code": self.code, "message": self.message, "innerError": inner}}
+
+
+def bad_request(message, code="BadRequest"):
+    return GraphError(400, code, message)
+
+
+def not_found(message, code="itemNotFound"):
+    return GraphError(404, code, message)
+
+
+def throttled(retry_after, message="Please retry again later."):
+    return GraphError(429, "TooManyRequests", message, headers={"Retry-After": str(retry_after)},
+                      inner={"code": "429", "message": "Please retry after", "status": "429"})
+
+
+STATUS_CODES = {
+    400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Forbidden", 404: "itemNotFound",
+    405: "MethodNotAllowed", 409: "Conflict", 412: "PreconditionFailed", 424: "FailedDependency",
+    429: "TooManyRequests", 500: "InternalServerError", 501: "NotImplemented", 502: "BadGateway",
+    503: "ServiceUnavailable", 504: "GatewayTimeout",
+}
+
+
+def injected(status, retry_after=None):
+    """The error a fault rule injects."""
+    if status == 429:
+        return throttled(retry_after if retry_after is not None else 1)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return GraphError(status, STATUS_CODES.get(status, "generalException"),
+                      "Injected fault: the service answered %d." % status, headers=headers)
+
+
+def entra_error(status, error, code, description, extra=None):
+    """Entra ID's token-endpoint error JSON (error, error_description, error_codes, ...)."""
+    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    timestamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    body = {
+        "error": error,
+        "error_description": "AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s" % (
+            code, description, trace_id, correlation_id, timestamp),
+        "error_codes": [code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": "https://login.microsoftonline.com/error?code=%d" % code,
+    }
+    body.update(extra or {})
+    return status, body
