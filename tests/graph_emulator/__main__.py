@@ -77,6 +77,14 @@ def start_modes(args):
 async def serve(args):
     own_dir = args.state_dir is None
     state_dir = tempfile.mkdtemp(prefix="graph-emulator-") if own_dir else os.path.abspath(args.state_dir)
+    try:
+        await _serve(args, state_dir, own_dir)
+    finally:
+        if own_dir:
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+async def _serve(args, state_dir, own_dir):
     os.makedirs(state_dir, exist_ok=True)
     seed = None
     if args.seed:
@@ -91,30 +99,32 @@ async def serve(args):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(paths["cert_file"], paths["key_file"])
 
-    runner = web.AppRunner(make_app(emulator), access_log=logging.getLogger("aiohttp.access") if args.verbose else None,
-                           handle_signals=False, keepalive_timeout=75)
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port, ssl_context=context, backlog=1024, reuse_address=True)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # pylint: disable=protected-access
-    host = args.host if ":" not in args.host else "[%s]" % args.host
-    base = "https://%s:%d" % (host, port)
-    emulator.public_url = base
-    print(json.dumps({
-        "graph_url": base, "authority_host": base, "ca_file": paths["ca_file"], "control_url": base + "/_emulator",
-        "msi_endpoint": base + "/msi/token", "identity_header": emulator.identity_header,
-        "state_dir": state_dir, "defaults": defaults(emulator.directory),
-    }), flush=True)
-
+    # The signal handlers go in before the ready line: a SIGTERM sent as soon as the line is read must still
+    # end the process cleanly (exit 0, state saved), not kill it.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-    if own_dir:
-        shutil.rmtree(state_dir, ignore_errors=True)
-    else:
+
+    runner = web.AppRunner(make_app(emulator), access_log=logging.getLogger("aiohttp.access") if args.verbose else None,
+                           handle_signals=False, keepalive_timeout=75)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, args.host, args.port, ssl_context=context, backlog=1024, reuse_address=True)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # pylint: disable=protected-access
+        host = args.host if ":" not in args.host else "[%s]" % args.host
+        base = "https://%s:%d" % (host, port)
+        emulator.public_url = base
+        print(json.dumps({
+            "graph_url": base, "authority_host": base, "ca_file": paths["ca_file"], "control_url": base + "/_emulator",
+            "msi_endpoint": base + "/msi/token", "identity_header": emulator.identity_header,
+            "state_dir": state_dir, "defaults": defaults(emulator.directory),
+        }), flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+    if not own_dir:
         emulator.save_state(state_file)
 
 

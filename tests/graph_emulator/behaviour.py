@@ -45,16 +45,22 @@ def validate_modes(update):
         if key in DOC_MODES:
             if not isinstance(value, bool):
                 raise ModeError("mode '%s' must be true or false" % key)
-        elif key in ("latency_ms", "token_lifetime_s", "device_code_interval_s"):
+        elif key == "device_code_interval_s":
+            # MSAL rounds the polling interval down to whole seconds; below 1 it would poll in a tight loop.
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ModeError("mode 'device_code_interval_s' must be a whole number of seconds, at least 1")
+        elif key in ("latency_ms", "token_lifetime_s"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ModeError("mode '%s' must be a non-negative number" % key)
         elif key == "throttle":
+            # A bucket that holds less than one token would refuse every request forever.
             if value is not None and not (isinstance(value, dict)
                                           and _positive(value.get("rate_per_s"))
-                                          and _positive(value.get("burst", 1))):
-                raise ModeError("throttle must be null or {\"rate_per_s\": >0, \"burst\": >0}")
+                                          and _positive(value.get("burst", 1)) and value.get("burst", 1) >= 1):
+                raise ModeError("throttle must be null or {\"rate_per_s\": >0, \"burst\": >=1}")
         elif key == "provisioning":
-            if value is not None and not (isinstance(value, dict) and value.get("status") in (503, 409)
+            if value is not None and not (isinstance(value, dict) and isinstance(value.get("status"), int)
+                                          and value.get("status") in (503, 409)
                                           and _non_negative(value.get("seconds"))):
                 raise ModeError("provisioning must be null or {\"status\": 503|409, \"seconds\": >=0}")
         elif key == "batch_order":
@@ -170,6 +176,8 @@ class Fault:
         self.retry_after = spec.get("retry_after")
         if self.retry_after is not None and not _non_negative(self.retry_after):
             raise FaultError("%s.retry_after must be a non-negative number" % where)
+        if self.retry_after is not None:
+            self.retry_after = int(math.ceil(self.retry_after))  # Retry-After is a whole number of seconds
         self.after = bool(spec.get("after", False))
         self.fired = 0
         self.spec = spec

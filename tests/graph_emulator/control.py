@@ -39,7 +39,10 @@ def _dispatch(emu, method, name, query, body):
     if (method, name) == ("GET", "state"):
         return 200, emu.store.dump(emu.directory)
     if (method, name) == ("GET", "requests"):
-        since = int(query.get("since", "0") or 0)
+        try:
+            since = int(query.get("since", "0") or 0)
+        except ValueError as exc:
+            raise ControlError(400, "'since' must be a request log seq (an integer)") from exc
         return 200, {"requests": emu.requests(since, query.get("kind")), "seq": emu.seq}
     if (method, name) == ("GET", "metrics"):
         return 200, emu.metrics()

@@ -118,9 +118,10 @@ class Emulator:
         else:
             counts["batch_items"] += 1
 
-    def record_identity(self, method, path, route, status):
+    def record_identity(self, method, path, route, status, grant_type=None):
+        """Log one identity request; ``grant_type`` tells token requests apart (client_credentials, ...)."""
         self.log.append({"seq": self.next_seq(), "time": time.time(), "kind": "identity", "method": method,
-                         "path": path, "route": route, "status": status})
+                         "path": path, "route": route, "status": status, "grant_type": grant_type})
         self.counts["identity"]["%s %s" % (method, route)] += 1
         if route.endswith("/token"):
             self.counts["token_requests"] += 1

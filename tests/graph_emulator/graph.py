@@ -26,7 +26,8 @@ PERMISSIONS = {
                      {"OnlineMeetings.Read.All", "OnlineMeetings.ReadWrite.All", "OnlineMeetingArtifact.Read.All"}),
     "meeting.write": ({"OnlineMeetings.ReadWrite"}, {"OnlineMeetings.ReadWrite.All"}),
     "appointment.read": ({"VirtualAppointment.Read", "VirtualAppointment.ReadWrite", "OnlineMeetings.Read",
-                          "OnlineMeetings.ReadWrite"}, {"VirtualAppointment.Read.All", "VirtualAppointment.ReadWrite.All"}),
+                          "OnlineMeetings.ReadWrite"},
+                         {"VirtualAppointment.Read.All", "VirtualAppointment.ReadWrite.All"}),
     "appointment.write": ({"VirtualAppointment.ReadWrite", "OnlineMeetings.ReadWrite"},
                           {"VirtualAppointment.ReadWrite.All"}),
     "appointment.sms": ({"VirtualAppointment.ReadWrite", "VirtualAppointmentNotification.Send"},
@@ -68,12 +69,15 @@ class Call:
     def json(self):
         """The request body as JSON; a missing, malformed or non-object body is a 400."""
         if self.body is not None:
+            # A $batch item's body arrives already parsed and may be any JSON value, not only an object.
+            if not isinstance(self.body, dict):
+                raise bad_request("Unable to read JSON request payload: the payload must be a JSON object.")
             return self.body
         if not self.raw_body:
             raise bad_request("Empty Payload. JSON content expected.")
         try:
             value = json.loads(self.raw_body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting like [[[[...]]]]
             raise bad_request("Unable to read JSON request payload. Please ensure Content-Type header is set and "
                               "payload is of valid JSON format. (%s)" % exc) from exc
         if not isinstance(value, dict):
@@ -110,7 +114,7 @@ MEETING_ACTIONS = {
 }
 
 
-def resolve(segments):
+def resolve(segments, version="beta"):
     """Map path segments to (route template, owner kind, owner id, meeting id, leaf); raise 400/404."""
     if not segments:
         raise not_found("Resource not found for the segment ''.", code="NotFound")
@@ -137,13 +141,17 @@ def resolve(segments):
         return template + "/{id}", owner_kind, owner_id, meeting_id, "meeting"
     if len(rest) == 3 and rest[2].lower() in MEETING_ACTIONS:
         leaf = MEETING_ACTIONS[rest[2].lower()]
+        if leaf == "virtualAppointment" and version != "beta":
+            # graph-api.md 3: virtualAppointment only ever existed in beta; v1.0 has no such navigation property.
+            raise bad_request("Resource not found for the segment '%s'." % rest[2])
         return template + "/{id}/" + leaf, owner_kind, owner_id, meeting_id, leaf
     raise not_found("Resource not found for the segment '%s'." % rest[2], code="NotFound")
 
 
 # leaf -> method -> (permission key, verb used in the access-policy message, handler name)
 METHODS = {
-    "collection": {"GET": ("meeting.read", "Get", "list_meetings"), "POST": ("meeting.create", "Create", "create_meeting")},
+    "collection": {"GET": ("meeting.read", "Get", "list_meetings"),
+                   "POST": ("meeting.create", "Create", "create_meeting")},
     "createOrGet": {"POST": ("meeting.create", "Create", "create_or_get")},
     "meeting": {"GET": ("meeting.read", "Get", "get_meeting"), "PATCH": ("meeting.write", "Update", "patch_meeting"),
                 "DELETE": ("meeting.write", "Delete", "delete_meeting")},
@@ -209,21 +217,51 @@ def _check_properties(body, schema, type_name, read_only=()):
     return out
 
 
+def _check_participants(participants, current_organizer):
+    """Validate a PATCH's participants: the organizer is immutable, attendees replace the whole list.
+
+    Returns the new attendee list, or None when the body does not change attendees."""
+    for key in participants:
+        if key not in ("organizer", "attendees", "producers", "contributors") and not key.startswith("@odata."):
+            raise _unknown_property(key, "meetingParticipants")
+    organizer = participants.get("organizer")
+    if organizer is not None:
+        identity = organizer.get("identity", {}) if isinstance(organizer, dict) else None
+        user = identity.get("user", {}) if isinstance(identity, dict) else None
+        if not isinstance(user, dict):
+            raise bad_request("Invalid request body: participants.organizer must be a "
+                              "microsoft.graph.meetingParticipantInfo object.")
+        if user.get("id") not in (None, current_organizer["identity"]["user"]["id"]):
+            raise bad_request("Invalid request body: participants.organizer cannot be changed.")
+    if "attendees" not in participants:
+        return None
+    attendees = participants["attendees"]
+    if not isinstance(attendees, list) or not all(isinstance(a, dict) for a in attendees):
+        raise bad_request("Invalid request body: participants.attendees must be a collection of "
+                          "microsoft.graph.meetingParticipantInfo.")
+    return attendees
+
+
 def _times(fields, existing_start=None, default_now=None):
     """Apply createOrGet's documented start/end rules and normalise both to UTC 'Z'."""
     start, end = fields.get("startDateTime"), fields.get("endDateTime")
     try:
         start_dt = parse_datetime(start) if start is not None else None
         end_dt = parse_datetime(end) if end is not None else None
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: e.g. year 9999 with a negative offset
         raise bad_request("Invalid request body: startDateTime and endDateTime must be ISO 8601 date-times "
                           "(%s)." % exc) from exc
     if start_dt is None and end_dt is not None:
         raise bad_request("endDateTime cannot be set without startDateTime.")
     if start_dt is None:
         start_dt = existing_start or default_now
+    if start_dt is None:  # an update that sets both times to null
+        raise bad_request("Invalid request body: startDateTime and endDateTime cannot be null.")
     if end_dt is None:
-        end_dt = start_dt + datetime.timedelta(hours=1)
+        try:
+            end_dt = start_dt + datetime.timedelta(hours=1)
+        except OverflowError as exc:
+            raise bad_request("Invalid request body: startDateTime is out of range.") from exc
     if end_dt < start_dt:
         raise bad_request("endDateTime must be later than startDateTime.")
     fields["startDateTime"], fields["endDateTime"] = format_datetime(start_dt), format_datetime(end_dt)
@@ -289,7 +327,8 @@ def validate_sms(body, reminder, legacy_allowed):
             raise bad_request("Invalid request body: the parameter '%s' is not valid for this action%s." % (key, hint))
     if "phoneNumbers" in body:
         phones = body["phoneNumbers"]
-        if not isinstance(phones, list) or not phones or not all(isinstance(p, str) and _PHONE.match(p) for p in phones):
+        if not isinstance(phones, list) or not phones or not all(isinstance(p, str) and _PHONE.match(p)
+                                                                 for p in phones):
             raise bad_request("Invalid request body: phoneNumbers must be a non-empty list of phone numbers.")
         attendees = [{"phoneNumber": p, "timeZone": None} for p in phones]
         kind = body.get("smsType") or body.get("virtualAppointmentSmsType") or body.get("remindBeforeTimeInMinutesType")
@@ -300,15 +339,18 @@ def validate_sms(body, reminder, legacy_allowed):
                               "microsoft.graph.attendeeNotificationInfo.")
         for index, attendee in enumerate(attendees):
             if not isinstance(attendee, dict) or set(attendee) - {"phoneNumber", "timeZone", "@odata.type"}:
-                raise bad_request("Invalid request body: attendees[%d] must have only phoneNumber and timeZone." % index)
+                raise bad_request("Invalid request body: attendees[%d] must have only phoneNumber and timeZone."
+                                  % index)
             phone, zone = attendee.get("phoneNumber"), attendee.get("timeZone")
             if not isinstance(phone, str) or not _PHONE.match(phone):
-                raise bad_request("Invalid request body: attendees[%d].phoneNumber is not a valid phone number." % index)
+                raise bad_request("Invalid request body: attendees[%d].phoneNumber is not a valid phone number."
+                                  % index)
             if not isinstance(zone, str) or not zone.strip():
                 raise bad_request("Invalid request body: attendees[%d].timeZone is required." % index)
         kind = body.get(kind_key)
     valid = {"mins15"} if reminder else SMS_MESSAGE_TYPES
-    if kind not in valid:
+    # The doc table calls messageType a "collection"; CSDL and every example use one value, so a list is a 400.
+    if not isinstance(kind, str) or kind not in valid:
         raise bad_request("Invalid request body: '%s' must be one of %s." % (kind_key, ", ".join(sorted(valid))))
     return attendees, kind
 
@@ -345,7 +387,7 @@ class GraphService:
                 call.principal = principal or self.authenticate(call)
                 response = self.batch(call)
             else:
-                call.route, owner_kind, owner_id, meeting_id, leaf = resolve(call.segments)
+                call.route, owner_kind, owner_id, meeting_id, leaf = resolve(call.segments, call.version)
                 spec = METHODS[leaf].get(call.method)
                 if spec is None:
                     raise GraphError(405, "MethodNotAllowed", "The HTTP method '%s' is not allowed on %s; allowed: %s."
@@ -386,7 +428,7 @@ class GraphService:
 
     def authenticate(self, call):
         header = call.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         www = {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/'
                                    'oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'}
         if not token.strip() or scheme.lower() != "bearer":
@@ -426,7 +468,7 @@ class GraphService:
             if not principal.permissions & delegated:
                 raise GraphError(403, "Forbidden", "Missing scope permissions on the request. API requires one of "
                                  "'%s'. Scopes on the request '%s'." % (", ".join(sorted(delegated)),
-                                                                         ", ".join(sorted(principal.permissions))))
+                                                                        ", ".join(sorted(principal.permissions))))
             if owner_kind == "me":
                 return principal.user
             user = tenant.find_user(owner_id)
@@ -530,7 +572,7 @@ class GraphService:
                 actual = meeting.entity["joinWebUrl"]
                 hit = value in (actual, unquote(actual)) or unquote(value) == unquote(actual)
             else:
-                hit = meeting.entity["joinMeetingIdSettings"]["joinMeetingId"] == value
+                hit = (meeting.entity.get("joinMeetingIdSettings") or {}).get("joinMeetingId") == value
             if hit:
                 found.append(meeting.entity)
         return Response(200, {"@odata.context": self._context(call, "/onlineMeetings"), "value": found})
@@ -553,16 +595,15 @@ class GraphService:
         if "startDateTime" in fields:
             _times(fields)
         participants = fields.pop("participants", None)
+        attendees = None
         if participants is not None:
-            organizer = participants.get("organizer")
-            current = meeting.entity["participants"]["organizer"]
-            if organizer is not None and organizer.get("identity", {}).get("user", {}).get("id") not in (
-                    None, current["identity"]["user"]["id"]):
-                raise bad_request("Invalid request body: participants.organizer cannot be changed.")
-            if "attendees" in participants:
-                meeting.entity["participants"]["attendees"] = participants["attendees"]
+            attendees = _check_participants(participants, meeting.entity["participants"]["organizer"])
+        before = json.dumps(meeting.entity, sort_keys=True)
+        if attendees is not None:
+            meeting.entity["participants"]["attendees"] = attendees
         meeting.entity.update(fields)
-        self.emu.store.mutations += 1
+        if json.dumps(meeting.entity, sort_keys=True) != before:  # "writes" counts changes, not requests
+            self.emu.store.mutations += 1
         return Response(200, self._meeting_body(call, meeting))
 
     def delete_meeting(self, call, meeting_id):
@@ -658,12 +699,12 @@ class GraphService:
         for index, item in enumerate(requests):
             items.append(self._batch_item(item, index, seen))
         order = self._batch_order(items)
-        statuses, responses = {}, []
-        for item in order:
+        statuses, by_index = {}, {}
+        for item in order:  # dependencies first
             failed = [d for d in item["dependsOn"] if statuses.get(d.lower(), 200) >= 400]
             if failed:
                 err = GraphError(424, "FailedDependency", "The request depends on '%s', which failed." % failed[0])
-                response = Response(424, err.body(str(uuid.uuid4()), call.client_request_id))
+                response = self._batch_refuse(self._batch_call(call, item), err)
             else:
                 response = self._batch_dispatch(call, item)
             statuses[item["id"].lower()] = response.status
@@ -671,7 +712,8 @@ class GraphService:
             if response.body is not None:
                 entry["body"] = response.body
                 entry["headers"]["Content-Type"] = JSON_TYPE
-            responses.append(entry)
+            by_index[item["index"]] = entry
+        responses = [by_index[index] for index in sorted(by_index)]
         mode = self.emu.modes["batch_order"]
         if mode == "reverse":
             responses.reverse()
@@ -740,27 +782,45 @@ class GraphService:
             visit(item)
         return ordered
 
-    def _batch_dispatch(self, outer, item):
-        url = item["url"]
-        path, _, query = url.partition("?")
+    def _batch_call(self, outer, item):
+        """The Call for one batch item, with its own log seq and the outer request's credentials."""
+        path, query = item["url"].partition("?")[::2]
         client_request_id = item["headers"].get("client-request-id") or outer.client_request_id
-        body = item["body"]
+        headers = dict(item["headers"])
+        headers["authorization"] = outer.headers.get("authorization", "")
+        sub = Call(item["method"], path if path.startswith("/") else "/" + path, dict(parse_qsl(query)), headers,
+                   None, outer.version, client_request_id, batch=outer.seq)
+        sub.seq = self.emu.next_seq()
+        sub.principal = outer.principal
+        return sub
+
+    def _batch_refuse(self, sub, err):
+        """Answer (and log) an item that is refused without being dispatched: a bad url or body, or a 424."""
+        try:
+            sub.route = resolve(sub.segments)[0]
+        except GraphError:
+            sub.route = "(invalid)"
+        response = Response(err.status, err.body(sub.request_id, sub.client_request_id), err.headers)
+        response.headers["request-id"] = sub.request_id
+        response.headers["client-request-id"] = sub.client_request_id
+        self.emu.record(sub, err.status)
+        return response
+
+    def _batch_dispatch(self, outer, item):
+        sub = self._batch_call(outer, item)
+        body, bad_body = item["body"], False
         if isinstance(body, str):
             try:
                 body = json.loads(base64.b64decode(body, validate=True))
             except (ValueError, binascii.Error):
-                body = None
-                item["bad_body"] = True
-        headers = dict(item["headers"])
-        headers["authorization"] = outer.headers.get("authorization", "")
-        sub = Call(item["method"], path if path.startswith("/") else "/" + path, dict(parse_qsl(query)), headers,
-                   body, outer.version, client_request_id, batch=outer.seq)
-        if re.match(r"^(https?:|/?(beta|v1\.0)/)", url, re.IGNORECASE) or item.get("bad_body"):
-            err = bad_request("Invalid batch request url or body: urls are relative to the version, e.g. "
-                              "/me/onlineMeetings, and bodies are JSON or base64 of JSON.")
-            sub.route = "(invalid)"
-            self.emu.record(sub, 400)
-            return Response(400, err.body(sub.request_id, client_request_id))
+                bad_body = True
+        if body is not None and not isinstance(body, dict):
+            bad_body = True
+        if re.match(r"^(https?:|/?(beta|v1\.0)/)", item["url"], re.IGNORECASE) or bad_body:
+            return self._batch_refuse(sub, bad_request(
+                "Invalid batch request url or body: urls are relative to the version, e.g. /me/onlineMeetings, and "
+                "bodies are JSON objects or base64 of a JSON object."))
+        sub.body = body
         if sub.method in WRITE_METHODS and sub.body is None and sub.method != "DELETE":
             sub.raw_body = b""
         try:
@@ -769,7 +829,6 @@ class GraphService:
             # A dropped item drops the connection that carries the whole batch, after the other items ran.
             outer.drop = "after" if outer.drop == "after" or drop.when == "after" else (outer.drop or "before")
             err = GraphError(504, "GatewayTimeout", "connection dropped")
-            return Response(504, err.body(sub.request_id, client_request_id))
+            return Response(504, err.body(sub.request_id, sub.client_request_id))
         outer.delay_ms += sub.delay_ms
         return response
-

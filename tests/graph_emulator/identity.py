@@ -8,6 +8,7 @@ Handlers take plain values (method, path segments, query, form, headers, base UR
 import secrets
 import string
 import time
+import uuid
 
 import jwt
 
@@ -28,7 +29,7 @@ class IdentityError(Exception):
 
 def _user_code():
     alphabet = string.ascii_uppercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(9))
+    return "".join(secrets.choice(alphabet) for unused in range(9))
 
 
 class IdentityService:
@@ -159,7 +160,8 @@ class IdentityService:
             app = self._app(tenant, client_id)
             self._authenticate_client(app, form, token_endpoint, required=not app.public)
             user = tenant.find_user(username)
-            if user is None or not user.password or not secrets.compare_digest(user.password, form.get("password") or ""):
+            password = form.get("password") or ""
+            if user is None or not user.password or not secrets.compare_digest(user.password, password):
                 raise IdentityError(400, "invalid_grant", 50126, "Error validating credentials due to invalid "
                                     "username or password.")
             scopes, resource = self._delegated_scopes(app, form.get("scope"))
@@ -239,7 +241,7 @@ class IdentityService:
         return [s for s in (scope or "").split() if s]
 
     def _resource_of(self, scope):
-        resource, _, name = scope.rpartition("/")
+        resource, name = scope.rpartition("/")[::2]
         if not resource:
             return "https://graph.microsoft.com", scope
         if resource in GRAPH_RESOURCES or resource == self.emu.public_url:
@@ -273,15 +275,15 @@ class IdentityService:
 
     def _app_token(self, tenant, app_id, object_id, roles, resource):
         lifetime = self.emu.modes["token_lifetime_s"]
-        token, _ = self.emu.tokens.issue_access_token(tenant.id, app_id, resource, roles=roles, object_id=object_id,
-                                                      lifetime=lifetime)
+        token = self.emu.tokens.issue_access_token(tenant.id, app_id, resource, roles=roles, object_id=object_id,
+                                                   lifetime=lifetime)[0]
         return 200, {"token_type": "Bearer", "expires_in": int(lifetime), "ext_expires_in": int(lifetime),
                      "access_token": token, "scope": resource + "/.default"}, dict(NO_STORE)
 
     def _user_token(self, tenant, app, user, scopes, resource, requested_scope):
         lifetime = self.emu.modes["token_lifetime_s"]
-        token, _ = self.emu.tokens.issue_access_token(tenant.id, app.client_id, resource, user=user, scopes=scopes,
-                                                      lifetime=lifetime)
+        token = self.emu.tokens.issue_access_token(tenant.id, app.client_id, resource, user=user, scopes=scopes,
+                                                   lifetime=lifetime)[0]
         refresh = secrets.token_urlsafe(48)
         self.refresh_tokens[refresh] = {"tenant_id": tenant.id, "client_id": app.client_id, "user_id": user.id,
                                         "scope": requested_scope}
@@ -311,7 +313,7 @@ class IdentityService:
         if not app.public:
             raise IdentityError(400, "invalid_client", 7000218, "The device code flow needs a public client "
                                 "application (allowPublicClient).")
-        scopes, _ = self._delegated_scopes(app, form.get("scope"))
+        scopes = self._delegated_scopes(app, form.get("scope"))[0]
         device_code, user_code = secrets.token_urlsafe(32), _user_code()
         expires_in = 900
         self.device_codes[device_code] = {
@@ -324,7 +326,7 @@ class IdentityService:
         uri = "https://microsoft.com/devicelogin"
         return 200, {
             "user_code": user_code, "device_code": device_code, "verification_uri": uri,
-            "expires_in": expires_in, "interval": int(interval) if float(interval).is_integer() else interval,
+            "expires_in": expires_in, "interval": int(interval),
             "message": "To sign in, use a web browser to open the page %s and enter the code %s to authenticate."
                        % (uri, user_code),
         }, dict(NO_STORE)
@@ -374,19 +376,26 @@ class IdentityService:
 
     # -- managed identity -------------------------------------------------------------------------------------------
     def managed_identity(self, query, headers, app_service):
+        """App Service (``/msi/token``, api-version 2019-08-01) or VM IMDS. The two report errors differently:
+        App Service as ``{"statusCode", "message", "correlationId"}`` (MSAL shows "statusCode, message"), IMDS as
+        ``{"error", "error_description"}`` (MSAL returns it as is)."""
+        def fail(status, error, message):
+            if app_service:
+                return status, {"statusCode": status, "message": message, "correlationId": str(uuid.uuid4())}, {}
+            return status, {"error": error, "error_description": message}, {}
+
         if app_service:
             if not secrets.compare_digest(headers.get("x-identity-header", ""), self.emu.identity_header):
-                return 401, {"statusCode": 401, "message": "Unauthorized: missing or wrong X-IDENTITY-HEADER."}, {}
+                return fail(401, "unauthorized", "Unauthorized: missing or wrong X-IDENTITY-HEADER.")
             resource_id = query.get("mi_res_id")
         else:
             if headers.get("metadata", "").lower() != "true":
-                return 400, {"error": "invalid_request", "error_description": "Required metadata header not "
-                                                                              "specified"}, {}
+                return fail(400, "invalid_request", "Required metadata header not specified")
             resource_id = query.get("msi_res_id")
         resource = query.get("resource", "")
         if resource.rstrip("/") not in GRAPH_RESOURCES and resource.rstrip("/") != self.emu.public_url:
-            return 400, {"error": "invalid_resource", "error_description": "AADSTS500011: The resource principal "
-                         "named %s was not found in the tenant." % resource}, {}
+            return fail(400, "invalid_resource", "AADSTS500011: The resource principal named %s was not found in "
+                        "the tenant." % resource)
         found = None
         for tenant in self.emu.directory.tenants.values():
             mi = tenant.find_managed_identity(query.get("client_id"), query.get("object_id") or
@@ -395,14 +404,14 @@ class IdentityService:
                 found = (tenant, mi)
                 break
         if found is None:
-            return 400, {"error": "invalid_request", "error_description": "Identity not found"}, {}
+            return fail(400, "invalid_request", "Unable to load the proper Managed Identity." if app_service
+                        else "Identity not found")
         tenant, mi = found
-        status, body, _ = self._app_token(tenant, mi.client_id, mi.object_id, mi.application_permissions,
-                                          resource.rstrip("/"))
+        status, body = self._app_token(tenant, mi.client_id, mi.object_id, mi.application_permissions,
+                                       resource.rstrip("/"))[:2]
         expires_on = int(time.time()) + body["expires_in"]
         out = {"access_token": body["access_token"], "expires_on": str(expires_on), "resource": resource,
                "token_type": "Bearer", "client_id": mi.client_id}
         if not app_service:
             out["expires_in"] = str(body["expires_in"])
         return status, out, {}
-

@@ -31,6 +31,8 @@ class EmulatorProcess:
         line = self.proc.stdout.readline()
         if not line:
             code = self.proc.wait(timeout=10)
+            self.proc.stdout.close()
+            self.proc = None
             raise RuntimeError("the emulator exited (%s) before it was ready" % code)
         self.info = json.loads(line)
         self.http = self.session()
@@ -121,8 +123,8 @@ class EmulatorProcess:
         if user_id:
             body.update(user_id=user_id, scopes=scopes if scopes is not None else ["OnlineMeetings.ReadWrite"])
         else:
-            body["roles"] = roles if roles is not None else ["OnlineMeetings.ReadWrite.All",
-                                                              "VirtualAppointment.ReadWrite.All"]
+            default_roles = ["OnlineMeetings.ReadWrite.All", "VirtualAppointment.ReadWrite.All"]
+            body["roles"] = roles if roles is not None else default_roles
         if lifetime is not None:
             body["lifetime"] = lifetime
         return self.control("POST", "access-token", body)["access_token"]

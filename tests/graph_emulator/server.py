@@ -67,8 +67,9 @@ class Handler:
             traceback.print_exc(file=sys.stderr)
             request_id = str(uuid.uuid4())
             err = GraphError(500, "generalException", "Emulator internal error.")
-            return _json(500, err.body(request_id, request.headers.get("client-request-id", "")),
-                         {"request-id": request_id})
+            client_request_id = request.headers.get("client-request-id", "")
+            return _json(500, err.body(request_id, client_request_id),
+                         {"request-id": request_id, "client-request-id": client_request_id})
 
     async def graph(self, request, version, path):
         body = await request.read()
@@ -99,11 +100,12 @@ class Handler:
         base_url = "%s://%s" % (request.scheme, request.host)
         result = self.emu.identity.handle(request.method, segments, dict(request.query), form, headers, base_url)
         if result is None:
-            err = GraphError(404, "NotFound", "Resource not found for the segment '%s'." % (segments[0] if segments else ""))
+            err = GraphError(404, "NotFound",
+                             "Resource not found for the segment '%s'." % (segments[0] if segments else ""))
             request_id = str(uuid.uuid4())
             return _json(404, err.body(request_id, headers.get("client-request-id", "")), {"request-id": request_id})
         status, body, extra, route = result
-        self.emu.record_identity(request.method, raw_path, route, status)
+        self.emu.record_identity(request.method, raw_path, route, status, form.get("grant_type"))
         extra.setdefault("client-request-id", headers.get("client-request-id", str(uuid.uuid4())))
         extra["x-ms-request-id"] = str(uuid.uuid4())
         return _json(status, body, extra)

@@ -9,6 +9,8 @@ import uuid
 from urllib.parse import quote
 
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
+# onlineMeeting properties the service generates: a create may adjust them but keeps this key of each.
+GENERATED_KEYS = {"joinMeetingIdSettings": "joinMeetingId", "chatInfo": "threadId"}
 
 
 def parse_datetime(text):
@@ -22,6 +24,8 @@ def parse_datetime(text):
 
 
 def format_datetime(value):
+    """Graph's UTC form: 2019-07-12T21:30:34.2444915Z (7 fraction digits when there is a fraction)."""
+    value = value.astimezone(datetime.timezone.utc)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += ".%07d" % (value.microsecond * 10)
@@ -108,7 +112,16 @@ class Store:
                 "attendees": [],
             },
         }
-        entity.update(fields)
+        for key, value in fields.items():
+            if key in GENERATED_KEYS:
+                # Server-generated structures: a create may tune them (isPasscodeRequired, ...), never replace
+                # their generated keys (joinMeetingId, threadId) or null them.
+                if isinstance(value, dict):
+                    generated = entity[key][GENERATED_KEYS[key]]
+                    entity[key] = dict(entity[key], **value)
+                    entity[key][GENERATED_KEYS[key]] = generated
+            else:
+                entity[key] = value
         meeting = Meeting(tenant_id, user.id, entity, thread)
         self.meetings[meeting_id] = meeting
         if external_id is not None:

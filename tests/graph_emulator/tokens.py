@@ -134,9 +134,13 @@ class TokenService:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise TokenError("malformed", "Client assertion is malformed.") from exc
+        # MSAL sends the thumbprints base64url-encoded *with* padding ("=") and Entra accepts that; compare them
+        # without it (the registered thumbprints are kept unpadded, as in RFC 7515).
+        x5t_s256 = str(header.get("x5t#S256") or "").rstrip("=")
+        x5t = str(header.get("x5t") or "").rstrip("=")
         cert = None
         for candidate in app.certificates:
-            if header.get("x5t#S256") == candidate.x5t_s256 or header.get("x5t") == candidate.x5t:
+            if (x5t_s256 and x5t_s256 == candidate.x5t_s256) or (x5t and x5t == candidate.x5t):
                 cert = candidate
                 break
         if cert is None:
