@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudcomms.virtual_appointments collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One exception hierarchy for the collection; modules map it to ``fail_json`` in one place.
+
+Every error that came from Graph or Entra ID carries what a support case needs: HTTP status, error code,
+message, request-id, client-request-id and date (graph-api.md 7.1: ``innerError`` and ``innererror`` both occur).
+"""
+
+from __future__ import annotations
+
+import json
+
+
+class CollectionError(Exception):
+    """Base class; ``fail_kwargs()`` is what the module passes to ``fail_json``."""
+
+    def fail_kwargs(self):
+        return {"msg": str(self)}
+
+
+class ValidationError(CollectionError):
+    """Bad input, found before any request: names the item and the field."""
+
+    def __init__(self, problems):
+        self.problems = list(problems) if isinstance(problems, (list, tuple)) else [problems]
+        super().__init__("; ".join(self.problems))
+
+    def fail_kwargs(self):
+        return {"msg": "Invalid input: " + "; ".join(self.problems), "problems": self.problems}
+
+
+class ConfigurationError(CollectionError):
+    """Connection or authentication options that cannot work together (no request was made)."""
+
+
+class TransportError(CollectionError):
+    """No HTTP answer: TLS failure, refused or dropped connection, timeout."""
+
+    def __init__(self, message, method=None, url=None, client_request_id=None):
+        super().__init__(message)
+        self.method, self.url, self.client_request_id = method, url, client_request_id
+
+    def fail_kwargs(self):
+        out = {"msg": str(self)}
+        if self.client_request_id:
+            out["client_request_id"] = self.client_request_id
+        return out
+
+
+class AuthenticationError(CollectionError):
+    """Entra ID refused to issue a token (bad secret, expired assertion, unknown tenant, ...)."""
+
+    def __init__(self, message, error=None, error_codes=None, correlation_id=None, trace_id=None, method=None):
+        super().__init__(message)
+        self.error, self.error_codes = error, list(error_codes or [])
+        self.correlation_id, self.trace_id, self.method = correlation_id, trace_id, method
+
+    @classmethod
+    def from_msal(cls, result, method):
+        """Build from MSAL's error dict (``error``, ``error_description``, ``error_codes``, ...)."""
+        description = (result.get("error_description") or "").strip()
+        first_line = description.split(" Trace ID:")[0].strip() or result.get("error") or "unknown error"
+        return cls("Sign-in with %s failed: %s (%s)" % (method, first_line, result.get("error")),
+                   error=result.get("error"), error_codes=result.get("error_codes"),
+                   correlation_id=result.get("correlation_id"), trace_id=result.get("trace_id"), method=method)
+
+    def fail_kwargs(self):
+        out = {"msg": str(self), "auth_method": self.method}
+        if self.error:
+            out["error"] = {"code": self.error, "error_codes": self.error_codes,
+                            "correlation_id": self.correlation_id, "trace_id": self.trace_id}
+        return out
+
+
+class GraphError(CollectionError):
+    """Graph answered with an error status."""
+
+    def __init__(self, status, code, message, request_id=None, client_request_id=None, date=None, method=None,
+                 url=None, retry_note=None):
+        self.status, self.code, self.message = status, code, message
+        self.request_id, self.client_request_id, self.date = request_id, client_request_id, date
+        self.method, self.url, self.retry_note = method, url, retry_note
+        super().__init__(self._text())
+
+    def _text(self):
+        where = " on %s %s" % (self.method, self.url) if self.method else ""
+        text = "Graph answered %s %s%s: %s" % (self.status, self.code or "(no code)", where, self.message or "")
+        ids = ", ".join("%s %s" % (k, v) for k, v in (("request-id", self.request_id),
+                                                      ("client-request-id", self.client_request_id),
+                                                      ("date", self.date)) if v)
+        if ids:
+            text += " [%s]" % ids
+        if self.retry_note:
+            text += " (%s)" % self.retry_note
+        return text
+
+    def as_dict(self):
+        return {"status": self.status, "code": self.code, "message": self.message, "request_id": self.request_id,
+                "client_request_id": self.client_request_id, "date": self.date}
+
+    def fail_kwargs(self):
+        return {"msg": str(self), "error": self.as_dict()}
+
+
+class NotFound(GraphError):
+    pass
+
+
+class PreconditionFailed(GraphError):
+    pass
+
+
+STATUS_CLASSES = {404: NotFound, 412: PreconditionFailed}
+
+
+def _inner(error):
+    inner = error.get("innerError")
+    if not isinstance(inner, dict):
+        inner = error.get("innererror")
+    return inner if isinstance(inner, dict) else {}
+
+
+def parse_graph_error(status, body, headers=None, method=None, url=None, client_request_id=None, retry_note=None):
+    """Turn an error answer (raw bytes, text or parsed JSON) into the right GraphError subclass."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body) if body.strip() else {}
+        except ValueError:
+            body = {"error": {"code": None, "message": body.strip()[:500]}}
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        error = {}
+    inner = _inner(error)
+    cls = STATUS_CLASSES.get(status, GraphError)
+    return cls(status, error.get("code"), error.get("message"),
+               request_id=inner.get("request-id") or headers.get("request-id"),
+               client_request_id=inner.get("client-request-id") or headers.get("client-request-id")
+               or client_request_id,
+               date=inner.get("date") or headers.get("date"), method=method, url=url, retry_note=retry_note)

@@ -1,0 +1,93 @@
+"""The retry policy, with a fake clock and a fixed random source: no real sleeps."""
+
+import email.utils
+
+import pytest
+
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import retry
+
+SETTINGS = retry.RetrySettings(max_retries=3, retry_timeout=60, provisioning_timeout=600, base_delay=1, max_delay=8)
+
+
+def half():
+    return 0.5
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("10", 10.0), (" 3 ", 3.0), ("0", 0.0), ("5,5", 5.0), ("1.5", 1.5), ("-4", 0.0),
+    (None, None), ("", None), ("soon", None), ("nan", None),
+])
+def test_retry_after_seconds(value, expected):
+    assert retry.parse_retry_after(value, now_epoch=1000.0) == expected
+
+
+def test_retry_after_http_date_is_relative_to_now():
+    now = 1_700_000_000.0
+    header = email.utils.formatdate(now + 42, usegmt=True)
+    assert retry.parse_retry_after(header, now_epoch=now) == pytest.approx(42.0)
+    assert retry.parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now_epoch=now) == 0.0
+
+
+@pytest.mark.parametrize("status, put, has_header, kind", [
+    (429, False, True, retry.THROTTLED), (502, False, False, retry.TRANSIENT), (503, False, True, retry.TRANSIENT),
+    (504, False, False, retry.TRANSIENT), (503, True, True, retry.PROVISIONING), (503, True, False, retry.PROVISIONING),
+    (409, True, True, retry.PROVISIONING), (409, True, False, None), (409, False, True, None),
+    (500, False, False, None), (400, False, False, None), (404, True, False, None), (412, False, False, None),
+])
+def test_classify(status, put, has_header, kind):
+    assert retry.classify(status, provisioning_put=put, has_retry_after=has_header) == kind
+
+
+def test_retry_after_is_honoured_exactly_never_shortened():
+    decision = retry.decide(retry.THROTTLED, 1, 37.0, started=0.0, now=0.0, settings=SETTINGS, rand=half)
+    assert decision.retry and decision.delay == 37.0
+
+
+def test_backoff_without_retry_after_is_jittered_exponential_and_capped():
+    delays = [retry.decide(retry.TRANSIENT, a, None, 0.0, 0.0, SETTINGS, half).delay for a in (1, 2, 3)]
+    assert delays == [0.75, 1.5, 3.0]
+    assert retry.backoff(10, SETTINGS, lambda: 1.0) == 8.0
+    assert retry.backoff(10, SETTINGS, lambda: 0.0) == 4.0
+
+
+def test_max_retries_bounds_throttling_but_not_provisioning():
+    assert not retry.decide(retry.THROTTLED, 4, 1.0, 0.0, 0.0, SETTINGS, half).retry
+    assert "max_retries" in retry.decide(retry.THROTTLED, 4, 1.0, 0.0, 0.0, SETTINGS, half).reason
+    assert retry.decide(retry.PROVISIONING, 50, 5.0, 0.0, 100.0, SETTINGS, half).retry
+
+
+def test_a_wait_past_the_deadline_is_not_started():
+    decision = retry.decide(retry.THROTTLED, 1, 30.0, started=0.0, now=40.0, settings=SETTINGS, rand=half)
+    assert not decision.retry
+    assert "retry_timeout" in decision.reason and "30.0 s from Retry-After" in decision.reason
+    decision = retry.decide(retry.PROVISIONING, 1, 30.0, started=0.0, now=580.0, settings=SETTINGS, rand=half)
+    assert not decision.retry and "provisioning_timeout" in decision.reason
+
+
+def test_provisioning_waits_out_a_five_minute_window_on_a_fake_clock():
+    now, attempt, waited = 0.0, 0, []
+    while now < 300:  # the service says Retry-After: 60 until it is provisioned
+        attempt += 1
+        decision = retry.decide(retry.PROVISIONING, attempt, 60.0, 0.0, now, SETTINGS, half)
+        assert decision.retry
+        waited.append(decision.delay)
+        now += decision.delay
+    assert waited == [60.0] * 5
+
+
+def test_final_answers_are_not_retried():
+    assert not retry.decide(None, 1, None, 0.0, 0.0, SETTINGS, half).retry
+
+
+def test_wait_log_summary():
+    log = retry.WaitLog()
+    assert log.summary() is None
+    log.add(retry.THROTTLED, 429, 2.0)
+    log.add(retry.THROTTLED, 429, 1.0)
+    other = retry.WaitLog()
+    other.add(retry.PROVISIONING, 503, 5.0)
+    log.merge(other)
+    assert log.retries == 3
+    assert log.summary() == ("Microsoft Graph asked to wait: 3 retries (429 throttled x2, 503 provisioning x1), "
+                             "8.0 s waited in all, longest 5.0 s.")
+    assert log.as_dict()["by_reason"] == {"429 throttled": 2, "503 provisioning": 1}
