@@ -10,6 +10,7 @@ message, request-id, client-request-id and date (graph-api.md 7.1: ``innerError`
 from __future__ import annotations
 
 import json
+import re
 
 
 class CollectionError(Exception):
@@ -48,6 +49,23 @@ class TransportError(CollectionError):
         return out
 
 
+# What to check for the Entra errors users meet most (AADSTS code -> hint appended to the message).
+ENTRA_HINTS = {
+    7000215: "check client_secret: it must be the secret's value, not its ID, and not expired",
+    7000222: "the client secret has expired; create a new one",
+    700024: "the federated token in federated_token_file has expired or is not yet valid; the platform must "
+            "rotate it (AKS and CI tokens live about an hour)",
+    70021: "no federated credential on the app matches the token's issuer and subject",
+    700027: "the certificate is not registered on the app (or the key does not match it)",
+    700016: "check client_id and tenant_id: the app is not registered in this tenant",
+    90002: "check tenant_id and cloud/authority_host",
+    50126: "check username and password",
+    50076: "the account needs multi-factor authentication; use the device code sign-in",
+    50079: "the account needs multi-factor authentication; use the device code sign-in",
+    65001: "an administrator must grant consent to the app's permissions",
+}
+
+
 class AuthenticationError(CollectionError):
     """Entra ID refused to issue a token (bad secret, expired assertion, unknown tenant, ...)."""
 
@@ -57,12 +75,24 @@ class AuthenticationError(CollectionError):
         self.correlation_id, self.trace_id, self.method = correlation_id, trace_id, method
 
     @classmethod
-    def from_msal(cls, result, method):
-        """Build from MSAL's error dict (``error``, ``error_description``, ``error_codes``, ...)."""
+    def from_msal(cls, result, method, context=None):
+        """Build from MSAL's error dict (``error``, ``error_description``, ``error_codes``, ``trace_id``, ...).
+
+        The message keeps the AADSTS line and appends the ids a support case needs (the trace text Entra puts in
+        the description is replaced by the structured fields); ``context`` says what was being done."""
         description = (result.get("error_description") or "").strip()
-        first_line = description.split(" Trace ID:")[0].strip() or result.get("error") or "unknown error"
-        return cls("Sign-in with %s failed: %s (%s)" % (method, first_line, result.get("error")),
-                   error=result.get("error"), error_codes=result.get("error_codes"),
+        first_line = re.split(r"\s*Trace ID:", description)[0].strip() or result.get("error") or "unknown error"
+        text = "Sign-in with %s failed: %s%s (%s)" % (method, context + ": " if context else "", first_line,
+                                                      result.get("error"))
+        hints = [ENTRA_HINTS[code] for code in result.get("error_codes") or () if code in ENTRA_HINTS]
+        if hints:
+            text += "; " + hints[0]
+        ids = ", ".join("%s %s" % (name, result[key]) for name, key in (
+            ("trace-id", "trace_id"), ("correlation-id", "correlation_id"), ("timestamp", "timestamp"))
+            if result.get(key))
+        if ids:
+            text += " [%s]" % ids
+        return cls(text, error=result.get("error"), error_codes=result.get("error_codes"),
                    correlation_id=result.get("correlation_id"), trace_id=result.get("trace_id"), method=method)
 
     def fail_kwargs(self):

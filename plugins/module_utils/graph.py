@@ -57,17 +57,20 @@ def graph_path(*segments):
 class HTTPSession(requests.Session if HAS_REQUESTS else object):
     """A requests session whose TLS, proxy and timeout settings cannot be overridden by the environment.
 
-    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace ``Session.verify`` unless ``verify`` is passed
-    per request, so it is passed on every request here; MSAL gets this same session as ``http_client``.
-    ``authority_port`` fixes MSAL's user-realm discovery, which drops the authority's port (MSAL issue #259).
+    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace ``Session.verify``, and ``HTTPS_PROXY`` replace
+    ``Session.proxies`` (requests #2018), unless they are passed per request, so ``ca_path``/``validate_certs`` and
+    ``proxy_url`` are passed on every request here.  Only with neither ``ca_path`` nor ``proxy_url`` set do those
+    variables apply, as for any Python tool.  MSAL gets this same session as ``http_client``.
+    ``authority`` fixes MSAL's user-realm discovery, which drops the authority's port (MSAL issue #259).
     """
 
     def __init__(self, verify=True, proxy_url=None, timeout=30.0, authority=None, pool_size=10):
         super().__init__()
         self.fixed_verify = verify
         self.default_timeout = timeout
-        if proxy_url:
-            self.proxies = {"http": proxy_url, "https": proxy_url}
+        self.fixed_proxies = {"http": proxy_url, "https": proxy_url} if proxy_url else None
+        if self.fixed_proxies:
+            self.proxies = dict(self.fixed_proxies)
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool_size), max_retries=0)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
@@ -79,6 +82,8 @@ class HTTPSession(requests.Session if HAS_REQUESTS else object):
 
     def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
         kwargs["verify"] = self.fixed_verify
+        if self.fixed_proxies:
+            kwargs["proxies"] = dict(self.fixed_proxies)
         kwargs.setdefault("timeout", self.default_timeout)
         if self.authority_netloc:
             parts = urlsplit(url)

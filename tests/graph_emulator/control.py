@@ -72,6 +72,9 @@ def _dispatch(emu, method, name, query, body):
         token = emu.tokens.mint_federated_token(issuer, subject, body.get("audience", FEDERATION_AUDIENCES[0]),
                                                 body.get("lifetime", 3600))
         return 200, {"token": token}
+    if (method, name) == ("GET", "issued-tokens"):
+        # Test aid: every access and refresh token handed out, so a test can prove none leaked into output.
+        return 200, {"access_tokens": list(emu.tokens.issued), "refresh_tokens": list(emu.identity.refresh_tokens)}
     if (method, name) == ("POST", "access-token"):
         return 200, _mint_access_token(emu, _object(body))
     raise ControlError(404, "unknown control call %s /_emulator/%s" % (method, name))

@@ -7,6 +7,7 @@ federated tokens (control API) and verifies them with a second key.
 """
 
 import base64
+import collections
 import json
 import os
 import secrets
@@ -56,6 +57,7 @@ class TokenService:
         self.federation_key = _load_key(os.path.join(state_dir, "federation.key") if state_dir else None)
         self.lifetime = 3600
         self._verified = {}  # token -> claims; signature checks are done once per token
+        self.issued = collections.deque(maxlen=10000)  # every access token handed out, for secret-leak tests
 
     # -- access tokens -------------------------------------------------------------------------------
     def issue_access_token(self, tenant_id, app_id, resource, user=None, scopes=None, roles=None,
@@ -77,7 +79,9 @@ class TokenService:
         else:
             claims.update({"idtyp": "app", "oid": object_id or app_id, "sub": object_id or app_id,
                            "roles": sorted(roles or ())})
-        return jwt.encode(claims, self.key, algorithm="HS256"), claims
+        token = jwt.encode(claims, self.key, algorithm="HS256")
+        self.issued.append(token)
+        return token, claims
 
     def verify_access_token(self, token):
         claims = self._verified.get(token)

@@ -45,7 +45,9 @@ def test_msal_error_dict_keeps_code_and_drops_trace_noise():
     result = {"error": "invalid_client", "error_codes": [7000215], "correlation_id": "corr",
               "error_description": "AADSTS7000215: Invalid client secret provided. Trace ID: t Correlation ID: c"}
     err = errors.AuthenticationError.from_msal(result, "client_secret")
-    assert str(err) == "Sign-in with client_secret failed: AADSTS7000215: Invalid client secret provided. (invalid_client)"
+    assert str(err) == ("Sign-in with client_secret failed: AADSTS7000215: Invalid client secret provided. "
+                        "(invalid_client); check client_secret: it must be the secret's value, not its ID, and not "
+                        "expired [correlation-id corr]")
     assert err.fail_kwargs()["error"]["error_codes"] == [7000215]
 
 

@@ -1,0 +1,191 @@
+"""No secret anywhere: every auth method runs the modules at -vvv, and the output, results, diffs and the files
+written must not contain a client secret, password, private key, federated assertion, or any access or refresh
+token the identity platform issued.  The token cache is mode 0600."""
+
+import copy
+import datetime
+import os
+import stat
+import threading
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph, spec
+from tests.conftest import emulator_env
+from tests.graph_emulator.directory import DEFAULT_SEED
+
+APP_ID = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+ISSUER = "https://token.actions.githubusercontent.com"
+SUBJECT = "repo:cloudcomms/appointments:ref:refs/heads/main"
+CERT_PASSWORD = "pfx-Passw0rd-do-not-leak"
+
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: meeting
+      cloudcomms.virtual_appointments.online_meeting:
+        {user}
+        external_id: "scan-{method}"
+        subject: Secret scan
+        {params}
+      register: meeting
+    - name: appointment
+      cloudcomms.virtual_appointments.virtual_appointment:
+        {user}
+        online_meeting_id: "{{{{ meeting.online_meeting.id }}}}"
+        external_appointment_id: "scan-{method}"
+        appointment_clients:
+          - display_name: Grady Archie
+            email_address: gradya@contoso.com
+        {params}
+      diff: true
+    - name: info
+      cloudcomms.virtual_appointments.virtual_appointment_info:
+        {user}
+        online_meeting_ids: ["{{{{ meeting.online_meeting.id }}}}"]
+        include_join_web_url: true
+        {params}
+"""
+
+
+def _certificate(tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "secret-scan")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    pem_path = tmp_path / "app.pem"
+    pem_path.write_bytes(key_pem + cert_pem)
+    pfx_path = tmp_path / "app.pfx"
+    pfx_path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"scan", key, cert, None, serialization.BestAvailableEncryption(CERT_PASSWORD.encode())))
+    key_body = "".join(key_pem.decode().splitlines()[1:-1])
+    return cert_pem.decode(), pem_path, pfx_path, [key_body[i:i + 64] for i in range(0, len(key_body), 64)]
+
+
+def _seed(emulator, cert_pem):
+    seed = copy.deepcopy(DEFAULT_SEED)
+    tenant = seed["tenants"][0]
+    tenant["apps"].append({
+        "client_id": APP_ID, "name": "secret-scan", "certificates": [cert_pem],
+        "federated_credentials": [{"issuer": ISSUER, "subject": SUBJECT}],
+        "application_permissions": ["OnlineMeetings.ReadWrite.All", "VirtualAppointment.ReadWrite.All"],
+    })
+    tenant["access_policies"][0]["app_ids"].append(APP_ID)
+    emulator.seed(seed)
+
+
+def _device_sign_in(emulator, cache_path):
+    params = {"auth_method": "device_code", "tenant_id": emulator.defaults["tenant_id"],
+              "client_id": emulator.defaults["public_client_id"], "token_cache_path": str(cache_path),
+              "authority_host": emulator.authority_host, "graph_endpoint": emulator.graph_url}
+    settings = spec.ConnectionSettings(params)
+    session = graph.HTTPSession(verify=emulator.ca_file, authority=emulator.authority_host)
+    flow, app, cache = auth.start_device_flow(settings, session)
+
+    def approve():
+        time.sleep(0.3)
+        emulator.control("POST", "device/approve", {"user_code": flow["user_code"],
+                                                    "user_id": emulator.defaults["user_id"]})
+
+    thread = threading.Thread(target=approve)
+    thread.start()
+    auth.finish_device_flow(flow, app, cache, timeout=30)
+    thread.join()
+
+
+def _method_setup(emulator, tmp_path, method):
+    """(env, module params as YAML lines, delegated?, extra secrets) for one auth method."""
+    d = emulator.defaults
+    cert_pem, pem_path, pfx_path, key_lines = _certificate(tmp_path)
+    _seed(emulator, cert_pem)
+    env = emulator_env(emulator)
+    for key in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+        env.pop(key)
+    secrets = [d["client_secret"], d["user_password"], CERT_PASSWORD] + key_lines
+    params, delegated = {}, False
+    if method == "client_secret":
+        params = {"client_id": d["client_id"], "client_secret": d["client_secret"]}  # as module options
+    elif method == "client_certificate_pem":
+        env.update(AZURE_CLIENT_ID=APP_ID, AZURE_CLIENT_CERTIFICATE_PATH=str(pem_path))
+    elif method == "client_certificate_pfx":
+        params = {"client_id": APP_ID, "client_certificate_path": str(pfx_path),
+                  "client_certificate_password": CERT_PASSWORD}
+    elif method == "federated_token":
+        assertion = emulator.control("POST", "federated-token", {"issuer": ISSUER, "subject": SUBJECT})["token"]
+        token_file = tmp_path / "federated-token"
+        token_file.write_text(assertion)
+        secrets.append(assertion)
+        env.update(AZURE_CLIENT_ID=APP_ID, AZURE_FEDERATED_TOKEN_FILE=str(token_file))
+    elif method == "managed_identity":
+        env.update(IDENTITY_ENDPOINT=emulator.info["msi_endpoint"], IDENTITY_HEADER=emulator.info["identity_header"])
+        secrets.append(emulator.info["identity_header"])
+    elif method == "username_password":
+        delegated = True
+        params = {"client_id": d["public_client_id"], "username": d["user_upn"], "password": d["user_password"],
+                  "token_cache_path": str(tmp_path / "cache.json")}
+    elif method == "device_code":
+        delegated = True
+        _device_sign_in(emulator, tmp_path / "cache.json")
+        env.update(AZURE_CLIENT_ID=d["public_client_id"], CLOUDCOMMS_GRAPH_TOKEN_CACHE_PATH=str(tmp_path / "cache.json"),
+                   CLOUDCOMMS_GRAPH_AUTH_METHOD="device_code")
+    elif method == "access_token":
+        token = emulator.app_token()
+        params = {"access_token": token}
+    return env, params, delegated, secrets
+
+
+@pytest.mark.parametrize("method", ["client_secret", "client_certificate_pem", "client_certificate_pfx",
+                                    "federated_token", "managed_identity", "username_password", "device_code",
+                                    "access_token"])
+def test_no_secret_in_output_results_diffs_or_files(emulator, ansible_playbook, tmp_path, method):
+    env, params, delegated, secrets = _method_setup(emulator, tmp_path, method)
+    user = "" if delegated else "user: %s" % emulator.defaults["user_id"]
+    lines = "\n        ".join("%s: %s" % (k, v) for k, v in params.items())
+    playbook = PLAYBOOK.format(user=user, method=method, params=lines)
+    run = ansible_playbook(playbook, env=env, args=["-vvv"], callback="default")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    expected = "client_certificate" if method.startswith("client_certificate") else method
+    assert '"auth_method": "%s"' % expected in output
+    issued = emulator.control("GET", "issued-tokens")
+    secrets += issued["access_tokens"] + issued["refresh_tokens"]
+    leaked = [s[:12] + "..." for s in secrets if s and s in output]
+    assert not leaked, "secrets in -vvv output: %s" % leaked
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix not in (".pem", ".pfx")
+             and p.name != "federated-token"]
+    for path in files:
+        text = path.read_text(errors="replace")
+        plain_secrets = [s for s in secrets if s not in issued["access_tokens"] + issued["refresh_tokens"]]
+        if path.name.startswith("cache.json"):
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+            assert not [s for s in plain_secrets if s and s in text], "secret in the token cache %s" % path
+        elif "playbook_" not in path.name:
+            assert not [s for s in secrets if s and s in text], "secret in %s" % path
+
+
+def test_validate_certs_false_warns(emulator, ansible_playbook):
+    playbook = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: info
+      cloudcomms.virtual_appointments.virtual_appointment_info:
+        user: %s
+        online_meeting_ids: [missing]
+        validate_certs: false
+""" % emulator.defaults["user_id"]
+    run = ansible_playbook(playbook, env=emulator_env(emulator))
+    warnings = run.result("info").get("warnings", [])
+    assert any("validate_certs is false" in w for w in warnings), warnings
