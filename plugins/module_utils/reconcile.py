@@ -1,0 +1,369 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudcomms.virtual_appointments collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one reconcile engine: read (batched) -> plan (pure) -> apply (batched) -> one result per item with a diff.
+
+Every module uses it; the single-item modules are the batch of one.  ``Reconciler._write`` is the only place that
+sends a write, and in check mode it sends nothing and answers with the predicted result, so check mode reads
+exactly as a real run would and never writes.
+
+Meetings are found by id when the caller knows it (a previous run returned it), else ensured with createOrGet on
+their external id, which is idempotent: a lost answer or a re-run never makes a second meeting.  Graph has no way to
+look a meeting up by external id without creating it, so in check mode a meeting without a known id is reported as
+the create it would be.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import GraphError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
+
+PRESENT, ABSENT = "present", "absent"
+CREATED, UPDATED, DELETED, UNCHANGED, FAILED = "created", "updated", "deleted", "unchanged", "failed"
+
+
+class Item:
+    """One desired state: an online meeting and/or the virtual appointment on it.
+
+    ``meeting`` / ``appointment``: the desired values (see models.desired_*), or None when not managed.
+    ``meeting_state`` / ``appointment_state``: present or absent (None when that part is not managed).
+    """
+
+    def __init__(self, label, user=None, meeting_id=None, external_id=None, meeting=None, meeting_state=None,
+                 appointment=None, appointment_state=None):
+        self.label = label
+        self.user = user
+        self.meeting_id = meeting_id
+        self.external_id = external_id
+        self.meeting = meeting
+        self.meeting_state = meeting_state
+        self.appointment = appointment
+        self.appointment_state = appointment_state
+
+    def owner(self):
+        return graph_path("me") if self.user is None else graph_path("users", ("user", self.user))
+
+    def meeting_path(self, meeting_id):
+        return self.owner() + graph_path("onlineMeetings", ("online_meeting_id", meeting_id))
+
+
+class Result:
+    """What happened to one item."""
+
+    def __init__(self, item):
+        self.item = item
+        self.meeting = None           # the meeting view (models.meeting_from_graph), actual or predicted
+        self.meeting_before = None
+        self.meeting_action = UNCHANGED
+        self.meeting_exists = None    # True/False once read; None when unknown (check mode, no id)
+        self.appointment = None       # the appointment view, actual or predicted
+        self.appointment_before = None
+        self.appointment_action = UNCHANGED
+        self.etag = None
+        self.adopted = False          # createOrGet found an existing meeting (its appointment must be read)
+        self.error = None
+        self.pending = []             # planned writes: (kind, op)
+
+    @property
+    def changed(self):
+        return self.error is None and (self.meeting_action != UNCHANGED or self.appointment_action != UNCHANGED)
+
+    @property
+    def action(self):
+        if self.error is not None:
+            return FAILED
+        if self.item.appointment_state is not None:
+            return self.appointment_action
+        return self.meeting_action
+
+    def fail(self, error):
+        if self.error is None:
+            self.error = error
+
+    def diff(self):
+        """before/after of the compared view of what this item manages."""
+        before, after = {}, {}
+        item = self.item
+        if item.meeting_state is not None and item.meeting is not None:
+            # A delete removes every property: show them all going, not the (empty) set of options given.
+            wanted = item.meeting if item.meeting_state != ABSENT else dict.fromkeys(models.MEETING_FIELDS)
+            before["meeting"] = models.meeting_compared_view(self.meeting_before, wanted)
+            after["meeting"] = models.meeting_compared_view(self.meeting, wanted) \
+                if self.meeting_action != DELETED else {}
+        if item.appointment_state is not None:
+            desired = item.appointment or {}
+            if item.appointment_state == ABSENT:
+                desired = dict(dict.fromkeys(models.APPOINTMENT_FIELDS), settings=dict.fromkeys(models.SETTINGS_FIELDS))
+            before["appointment"] = models.appointment_compared_view(self.appointment_before, desired) \
+                if self.appointment_before is not None else {}
+            after["appointment"] = models.appointment_compared_view(self.appointment, desired) \
+                if self.appointment is not None else {}
+        return {"before": before, "after": after}
+
+
+class Reconciler:
+    def __init__(self, client, check_mode=False, concurrency=4):
+        self.client = client
+        self.check_mode = check_mode
+        self.concurrency = concurrency
+
+    # -- the one write path -----------------------------------------------------------------------------------------
+    def _write(self, ops):
+        """Send writes (dicts for GraphClient.batch plus ``predict``: (status, body)); in check mode send nothing."""
+        if not ops:
+            return []
+        if self.check_mode:
+            return [BatchResult(op["predict"][0], {}, op["predict"][1]) for op in ops]
+        return self.client.batch([{k: v for k, v in op.items() if k != "predict"} for op in ops], self.concurrency)
+
+    def _read(self, ops):
+        return self.client.batch(ops, self.concurrency) if ops else []
+
+    # -- the run ------------------------------------------------------------------------------------------------------
+    def run(self, items):
+        results = [Result(item) for item in items]
+        self._read_known(results)
+        self._ensure_meetings(results)
+        self._read_adopted(results)
+        for result in results:
+            if result.error is None:
+                self._plan(result)
+        self._apply(results)
+        return results
+
+    def _read_known(self, results):
+        """Meetings (and their appointments) whose id the caller knows: read both in one round."""
+        ops, owners = [], []
+        for result in results:
+            item = result.item
+            if not item.meeting_id:
+                continue
+            path = item.meeting_path(item.meeting_id)
+            if item.meeting_state is not None:
+                ops.append({"method": "GET", "path": path})
+                owners.append((result, "meeting"))
+            if item.appointment_state is not None:
+                ops.append({"method": "GET", "path": path + "/virtualAppointment"})
+                owners.append((result, "appointment"))
+        for (result, kind), answer in zip(owners, self._read(ops)):
+            if kind == "meeting":
+                self._took_meeting(result, answer)
+            else:
+                self._took_appointment(result, answer)
+
+    def _took_meeting(self, result, answer):
+        if answer.ok:
+            result.meeting = result.meeting_before = models.meeting_from_graph(answer.body)
+            result.meeting_exists = True
+        elif answer.status == 404:
+            result.meeting_exists = False
+        else:
+            result.fail(answer.error)
+
+    def _took_appointment(self, result, answer):
+        if answer.ok:
+            result.appointment = result.appointment_before = models.appointment_from_graph(answer.body)
+            result.etag = _header(answer.headers, "etag")
+            result.meeting_exists = True if result.meeting_exists is None else result.meeting_exists
+        elif answer.status == 404:
+            result.appointment = result.appointment_before = None
+        else:
+            result.fail(answer.error)
+
+    def _ensure_meetings(self, results):
+        """createOrGet for wanted meetings whose id is unknown (or whose known id is gone)."""
+        ops, owners = [], []
+        for result in results:
+            item = result.item
+            if result.error is not None or item.meeting_state != PRESENT or result.meeting_exists:
+                continue
+            if not item.external_id:
+                result.fail(GraphError(404, "itemNotFound", "the online meeting %s was not found and has no "
+                                       "external_id to create it with" % item.meeting_id))
+                continue
+            body = models.meeting_create_body(item.external_id, item.meeting or {})
+            predicted = dict(body, id=None)
+            ops.append({"method": "POST", "path": item.owner() + graph_path("onlineMeetings", "createOrGet"),
+                        "body": body, "predict": (201, predicted)})
+            owners.append(result)
+        for result, answer in zip(owners, self._write(ops)):
+            if not answer.ok:
+                result.fail(answer.error)
+                continue
+            result.meeting = models.meeting_from_graph(answer.body)
+            if answer.status == 201:
+                result.meeting_action = CREATED
+                result.meeting_exists = True
+                result.meeting_before = None
+                result.appointment = result.appointment_before = None  # a new meeting has no appointment
+            else:
+                result.meeting_before = dict(result.meeting)
+                result.meeting_exists = True
+                result.adopted = True
+
+    def _read_adopted(self, results):
+        """Appointments of meetings that createOrGet found (existing, id was unknown)."""
+        ops, owners = [], []
+        for result in results:
+            if result.error is None and result.adopted and result.item.appointment_state:
+                ops.append({"method": "GET", "path": result.item.meeting_path(result.meeting["id"]) +
+                            "/virtualAppointment"})
+                owners.append(result)
+        for result, answer in zip(owners, self._read(ops)):
+            self._took_appointment(result, answer)
+
+    # -- plan (pure over what was read) -----------------------------------------------------------------------------
+    def _plan(self, result):
+        item = result.item
+        meeting_id = result.meeting["id"] if result.meeting else item.meeting_id
+        if item.meeting_state == ABSENT:
+            if result.meeting_exists:
+                result.pending.append(("meeting_delete", {"method": "DELETE", "path": item.meeting_path(meeting_id),
+                                                          "predict": (204, None)}))
+            return  # deleting the meeting removes its appointment too
+        if item.meeting_state == PRESENT and result.meeting_before is not None and item.meeting:
+            patch = models.meeting_changes(item.meeting, result.meeting_before)
+            if patch:
+                predicted = dict(_meeting_to_graph(result.meeting_before), **patch)
+                result.pending.append(("meeting_patch", {"method": "PATCH", "path": item.meeting_path(meeting_id),
+                                                         "body": patch, "predict": (200, predicted)}))
+        if item.appointment_state is None:
+            return
+        self._plan_appointment(result, meeting_id)
+
+    def _plan_appointment(self, result, meeting_id):
+        item = result.item
+        actual = result.appointment_before
+        path = item.meeting_path(meeting_id or "(new meeting)") + "/virtualAppointment"
+        if item.appointment_state == ABSENT:
+            if actual is not None:
+                result.pending.append(("appointment_delete", {"method": "DELETE", "path": path, "predict": (204, None)}))
+            return
+        desired = item.appointment or {}
+        if actual is None:
+            body = models.appointment_to_graph(desired)
+            predicted = models.predict_appointment(None, desired)
+            result.pending.append(("appointment_create", {"method": "PUT", "path": path, "body": body,
+                                                          "provisioning": True,
+                                                          "predict": (201, _appointment_to_graph(predicted))}))
+            return
+        changes = models.appointment_changes(desired, actual)
+        if changes:
+            headers = {"If-Match": result.etag} if result.etag else {}
+            result.pending.append(("appointment_update", {"method": "PATCH", "path": path, "headers": headers,
+                                                          "body": models.appointment_to_graph(changes),
+                                                          "predict": (204, None), "changes": changes}))
+
+    # -- apply --------------------------------------------------------------------------------------------------------
+    def _apply(self, results, second_try=False):
+        ops, owners = [], []
+        for result in results:
+            if result.error is not None:
+                continue
+            for kind, op in result.pending:
+                ops.append({k: v for k, v in op.items() if k != "changes"})
+                owners.append((result, kind, op))
+            result.pending = []
+        conflicts = []
+        for (result, kind, op), answer in zip(owners, self._write(ops)):
+            if answer.status == 412 and kind == "appointment_update" and not second_try:
+                conflicts.append(result)
+                continue
+            if not answer.ok and not (answer.status == 404 and kind.endswith("_delete")):
+                result.fail(answer.error)
+                continue
+            self._took_write(result, kind, op, answer)
+        if conflicts:
+            self._replan_conflicts(conflicts)
+
+    def _took_write(self, result, kind, op, answer):
+        gone = answer.status == 404
+        if kind == "meeting_delete":
+            result.meeting_action = UNCHANGED if gone else DELETED
+            result.meeting_exists = False
+            result.meeting = None
+            if result.item.appointment_state is not None and result.appointment_before is not None and not gone:
+                result.appointment_action = DELETED
+            result.appointment = None
+        elif kind == "meeting_patch":
+            result.meeting = models.meeting_from_graph(answer.body) if answer.body else \
+                models.predict_meeting(result.meeting_before, op["body"])
+            if result.meeting_action == UNCHANGED:
+                result.meeting_action = UPDATED
+        elif kind == "appointment_delete":
+            result.appointment_action = UNCHANGED if gone else DELETED
+            result.appointment = None
+        elif kind == "appointment_create":
+            result.appointment = models.appointment_from_graph(answer.body) if answer.body else \
+                models.predict_appointment(None, result.item.appointment or {})
+            result.etag = _header(answer.headers, "etag")
+            result.appointment_action = CREATED
+        elif kind == "appointment_update":
+            if answer.body and answer.status == 200:  # early docs: PATCH answers 200 with the entity
+                result.appointment = models.appointment_from_graph(answer.body)
+            else:
+                result.appointment = models.predict_appointment(result.appointment_before, op["changes"])
+            result.etag = _header(answer.headers, "etag") or result.etag
+            result.appointment_action = UPDATED
+
+    def _replan_conflicts(self, conflicts):
+        """412: someone changed the appointment since we read it; read again, plan again, write once more."""
+        for result in conflicts:
+            meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
+            answer = self._read([{"method": "GET", "path": result.item.meeting_path(meeting_id) +
+                                  "/virtualAppointment"}])[0]
+            self._took_appointment(result, answer)
+            if result.error is None:
+                self._plan_appointment(result, meeting_id)
+        self._apply(conflicts, second_try=True)
+
+
+def _header(headers, name):
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _meeting_to_graph(view):
+    names = {"subject": "subject", "start_date_time": "startDateTime", "end_date_time": "endDateTime",
+             "id": "id", "external_id": "externalId", "join_web_url": "joinWebUrl",
+             "creation_date_time": "creationDateTime"}
+    return {names[k]: v for k, v in (view or {}).items() if k in names}
+
+
+def _appointment_to_graph(view):
+    body = models.appointment_to_graph({k: v for k, v in view.items() if k in models.APPOINTMENT_FIELDS})
+    body["id"] = view.get("id")
+    return body
+
+
+def read_appointments(client, targets, concurrency=4, include_join_web_url=False):
+    """Info reads: for each (user, meeting_id) -> (appointment view or None, join URL or None, error or None)."""
+    ops = []
+    for user, meeting_id in targets:
+        item = Item("", user=user, meeting_id=meeting_id)
+        path = item.meeting_path(meeting_id)
+        ops.append({"method": "GET", "path": path + "/virtualAppointment"})
+        if include_join_web_url:
+            ops.append({"method": "GET", "path": path + "/getVirtualAppointmentJoinWebUrl"})
+    answers = client.batch(ops, concurrency) if ops else []
+    step = 2 if include_join_web_url else 1
+    out = []
+    for index in range(len(targets)):
+        answer = answers[index * step]
+        view, error = None, None
+        if answer.ok:
+            view = models.appointment_from_graph(answer.body)
+        elif answer.status != 404:
+            error = answer.error
+        join = None
+        if include_join_web_url:
+            join_answer = answers[index * step + 1]
+            if join_answer.ok:
+                join = (join_answer.body or {}).get("value")
+            elif join_answer.status != 404 and error is None:
+                error = join_answer.error
+        out.append((view, join, error))
+    return out

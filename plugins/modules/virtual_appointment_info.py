@@ -1,0 +1,136 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudcomms.virtual_appointments collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: virtual_appointment_info
+short_description: Read the virtual appointments of Microsoft Teams online meetings
+description:
+  - Reads the virtual appointment of one or many online meetings in one task (Graph C($batch), 20 reads a call).
+  - An appointment that does not exist is reported with RV(virtual_appointments[].exists=false), not as an error.
+  - With O(include_join_web_url) it also calls C(getVirtualAppointmentJoinWebUrl), the function Microsoft points to
+    after deprecating the resource (on C(v1.0) and C(beta) today), so the module stays useful against current Graph.
+  - Graph cannot list meetings or find one by external ID without creating it; pass the meeting IDs that
+    M(cloudcomms.virtual_appointments.online_meeting) returned.
+version_added: 0.1.0
+author:
+  - Cloudcomms engineering (@cloudcomms)
+options:
+  online_meeting_ids:
+    description: IDs of the online meetings whose appointments to read.
+    type: list
+    elements: str
+    required: true
+    aliases: [online_meeting_id]
+  user:
+    description:
+      - Object ID or user principal name of the organizer (C(/users/{user}), application permissions).
+      - Omit it to act as the signed-in user (C(/me), delegated permissions).
+    type: str
+  include_join_web_url:
+    description: Also get each meeting's client join URL with C(getVirtualAppointmentJoinWebUrl).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - cloudcomms.virtual_appointments.graph
+  - cloudcomms.virtual_appointments.graph.info_attributes
+seealso:
+  - module: cloudcomms.virtual_appointments.virtual_appointment
+  - name: getVirtualAppointmentJoinWebUrl (Microsoft Graph)
+    description: The join-link function that replaces the deprecated resource.
+    link: https://learn.microsoft.com/graph/api/virtualappointment-getvirtualappointmentjoinweburl
+"""
+
+EXAMPLES = r"""
+- name: Ensure the meeting for appointment A-1001
+  cloudcomms.virtual_appointments.online_meeting:
+    user: adele.vance@contoso.onmicrosoft.com
+    external_id: A-1001
+  register: meeting
+
+- name: Read its appointment and the client join link
+  cloudcomms.virtual_appointments.virtual_appointment_info:
+    user: adele.vance@contoso.onmicrosoft.com
+    online_meeting_ids:
+      - "{{ meeting.online_meeting.id }}"
+    include_join_web_url: true
+  register: info
+
+- name: Show whether it exists and where clients join
+  ansible.builtin.debug:
+    msg: "{{ info.virtual_appointments[0].exists }} {{ info.virtual_appointments[0].join_web_url }}"
+"""
+
+RETURN = r"""
+virtual_appointments:
+  description: One entry per requested meeting, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    online_meeting_id:
+      description: The meeting ID.
+      type: str
+      sample: MSozYjZlOWYyMC03YzFhLTRkNTgtYjJlNC05YTBjNWQ3ZjFlODYqMCoqMTk6bWVldGluZ18
+    exists:
+      description: Whether the meeting has a virtual appointment.
+      type: bool
+      sample: true
+    virtual_appointment:
+      description: The appointment in snake_case (see M(cloudcomms.virtual_appointments.virtual_appointment)); empty when absent.
+      type: dict
+      sample: {"id": "0c7fda79-ff00-f57f-37e3-28183b6d09b5", "external_appointment_id": "A-1001"}
+    join_web_url:
+      description: The client join URL from C(getVirtualAppointmentJoinWebUrl), with O(include_join_web_url).
+      type: str
+      sample: https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=a796be92-&convId=19:meeting_x@thread.v2
+auth_method:
+  description: How the module signed in.
+  returned: always
+  type: str
+  sample: managed_identity
+waits:
+  description: Retries Graph asked for, when there were any.
+  returned: when Graph asked to wait
+  type: dict
+  sample: {"retries": 1, "seconds": 1.0, "longest": 1.0, "by_reason": {"429 throttled": 1}}
+"""
+
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import read_appointments
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
+
+
+def run(module):
+    params = module.params
+    ids = params["online_meeting_ids"]
+    empty = ["online_meeting_ids[%d]: must not be empty" % i for i, value in enumerate(ids) if not value]
+    if empty:
+        raise ValidationError(empty)
+    answers = read_appointments(module.client(), [(params.get("user"), mid) for mid in ids],
+                                include_join_web_url=params["include_join_web_url"])
+    entries = []
+    for meeting_id, (view, join, error) in zip(ids, answers):
+        if error is not None:
+            raise error
+        entry = {"online_meeting_id": meeting_id, "exists": view is not None, "virtual_appointment": view or {}}
+        if params["include_join_web_url"]:
+            entry["join_web_url"] = join
+        entries.append(entry)
+    return {"changed": False, "virtual_appointments": entries}
+
+
+def main():
+    module = GraphModule(dict(
+        online_meeting_ids=dict(type="list", elements="str", required=True, aliases=["online_meeting_id"]),
+        user=dict(type="str"),
+        include_join_web_url=dict(type="bool", default=False),
+    ))
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

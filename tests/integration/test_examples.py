@@ -1,0 +1,125 @@
+"""Every module's EXAMPLES block, run as written with the real ansible-playbook against the emulator.
+
+The examples are the first thing a user copies, so they must work.  Each module's ``EXAMPLES`` string is read from
+its file with ``ast`` (the module is not imported) and pasted, verbatim, as the task list of a play on localhost.
+The connection comes only from the environment variables users export (``emulator_env``: Graph endpoint,
+authority host, CA, tenant, client and secret), never from the test: an example that names something the
+emulator's default seed does not have is a wrong example, and is fixed in the module file.
+
+``sign_in`` needs a person to enter the device code: a background thread plays that person, waiting for the code to
+be pending (``GET /_emulator/device/pending``) and approving it (``POST /_emulator/device/approve``).  Its token cache
+goes to a temporary path (``CLOUDCOMMS_GRAPH_TOKEN_CACHE_PATH``) so the run never touches ``~/.cache``.
+"""
+
+import ast
+import glob
+import json
+import os
+import textwrap
+import threading
+import time
+
+import pytest
+import yaml
+
+from tests.conftest import emulator_env
+from tests.graph_emulator.process import REPO_ROOT
+
+MODULES_DIR = os.path.join(REPO_ROOT, "plugins", "modules")
+MODULES = sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(MODULES_DIR, "*.py"))
+                 if not os.path.basename(path).startswith("__"))
+
+
+def examples_of(module):
+    """The text of ``EXAMPLES`` in plugins/modules/<module>.py, read without importing the module."""
+    with open(os.path.join(MODULES_DIR, module + ".py"), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "EXAMPLES" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError("plugins/modules/%s.py has no EXAMPLES" % module)
+
+
+def example_playbook(module):
+    """One play whose tasks are the module's EXAMPLES, pasted verbatim (comments and all)."""
+    text = examples_of(module)
+    tasks = yaml.safe_load(text)
+    assert isinstance(tasks, list) and tasks, "EXAMPLES of %s is not a YAML list of tasks" % module
+    assert all(isinstance(task, dict) and task.get("name") for task in tasks), \
+        "every task in the EXAMPLES of %s should have a name" % module
+    header = "- name: EXAMPLES of %s\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" % module
+    return header + textwrap.indent(textwrap.dedent(text).strip("\n") + "\n", "    ")
+
+
+class Person(threading.Thread):
+    """The person at the browser: waits for a pending device code and approves it as the default user."""
+
+    def __init__(self, emulator, deadline=120):
+        super().__init__(daemon=True)
+        self.emulator, self.deadline = emulator, deadline
+        self.approved, self.problem = [], None
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            until = time.monotonic() + self.deadline
+            while not self.stop.is_set() and time.monotonic() < until:
+                for pending in self.emulator.control("GET", "device/pending")["pending"]:
+                    if not pending["approved"] and pending["user_code"] not in self.approved:
+                        self.emulator.control("POST", "device/approve", {
+                            "user_code": pending["user_code"], "user_id": self.emulator.defaults["user_id"]})
+                        self.approved.append(pending["user_code"])
+                time.sleep(0.1)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.problem = exc
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.join(30)
+
+
+def _failed(result):
+    return bool(result.get("failed") or any(r.get("failed") for r in result.get("results", [])))
+
+
+def explain(run, module):
+    """The failing task(s) with their message, or the tail of the output when nothing was parsed."""
+    lines = ["the EXAMPLES of %s failed (ansible-playbook exit code %s)" % (module, run.returncode)]
+    failures = [(name, result) for name, results in run.tasks.items() for result in results if _failed(result)]
+    for name, result in failures:
+        brief = {k: v for k, v in result.items() if k not in ("invocation", "_ansible_no_log")}
+        lines.append("task %r: %s" % (name, result.get("msg")))
+        lines.append("  result: %s" % json.dumps(brief, default=str, sort_keys=True)[:2000])
+    if not failures:
+        lines += ["stdout: " + run.stdout[-3000:], "stderr: " + run.stderr[-3000:]]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_examples_run_as_written(module, emulator, ansible_playbook, tmp_path):
+    tasks = yaml.safe_load(examples_of(module))
+    env = emulator_env(emulator)
+    env["CLOUDCOMMS_GRAPH_TOKEN_CACHE_PATH"] = str(tmp_path / "tokens" / "msal_token_cache.json")
+    organizers = {str(task[key].get("user")) for task in tasks for key in task
+                  if key.startswith("cloudcomms.") and isinstance(task[key], dict) and task[key].get("user")}
+    assert organizers <= {emulator.defaults["user_upn"]}, \
+        "the EXAMPLES of %s name organizers the emulator's default seed does not have: %s" % (module, organizers)
+
+    if module == "sign_in":
+        with Person(emulator) as person:
+            run = ansible_playbook(example_playbook(module), env=env)
+        assert person.problem is None, person.problem
+    else:
+        run = ansible_playbook(example_playbook(module), env=env)
+
+    assert run.returncode == 0 and not run.stats.get("failures"), explain(run, module)
+    if module == "sign_in":
+        assert len(person.approved) == 1, "expected exactly one device code to approve, got %s" % person.approved
+    ran = [name for name, results in run.tasks.items() if results]
+    assert ran == [task["name"] for task in tasks], "tasks that ran: %s" % ran
+    failed = [name for name, results in run.tasks.items() for result in results if _failed(result)]
+    assert not failed, explain(run, module)
