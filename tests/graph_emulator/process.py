@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import requests
 
@@ -128,3 +130,49 @@ class EmulatorProcess:
         if lifetime is not None:
             body["lifetime"] = lifetime
         return self.control("POST", "access-token", body)["access_token"]
+
+
+class DevicePerson(threading.Thread):
+    """The person at the browser during a device-code sign-in: waits for pending codes and approves them as the
+    default user (or declines with ``deny``).  ``once``: handle the first code only.  Use as a context manager;
+    ``problem`` holds anything that went wrong in the thread, ``handled`` the user codes it answered."""
+
+    def __init__(self, emulator, deny=False, once=True, deadline=60):
+        super().__init__(daemon=True)
+        self.emulator, self.deny, self.once, self.deadline = emulator, deny, once, deadline
+        self.handled, self.problem = [], None
+        self.stop = threading.Event()
+
+    @property
+    def user_code(self):
+        return self.handled[0] if self.handled else None
+
+    def run(self):
+        try:
+            until = time.monotonic() + self.deadline
+            while not self.stop.is_set():
+                for pending in self.emulator.control("GET", "device/pending")["pending"]:
+                    if pending["approved"] or pending["user_code"] in self.handled:
+                        continue
+                    body = {"user_code": pending["user_code"], "user_id": self.emulator.defaults["user_id"]}
+                    if self.deny:
+                        body["deny"] = True
+                    self.emulator.control("POST", "device/approve", body)
+                    self.handled.append(pending["user_code"])
+                    if self.once:
+                        return
+                if time.monotonic() > until:
+                    if self.once:
+                        raise AssertionError("no device code became pending within %d s" % self.deadline)
+                    return
+                time.sleep(0.1)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.problem = exc
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.join(30)

@@ -16,14 +16,12 @@ import glob
 import json
 import os
 import textwrap
-import threading
-import time
 
 import pytest
 import yaml
 
 from tests.conftest import emulator_env
-from tests.graph_emulator.process import REPO_ROOT
+from tests.graph_emulator.process import REPO_ROOT, DevicePerson
 
 MODULES_DIR = os.path.join(REPO_ROOT, "plugins", "modules")
 MODULES = sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(MODULES_DIR, "*.py"))
@@ -49,37 +47,6 @@ def example_playbook(module):
         "every task in the EXAMPLES of %s should have a name" % module
     header = "- name: EXAMPLES of %s\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" % module
     return header + textwrap.indent(textwrap.dedent(text).strip("\n") + "\n", "    ")
-
-
-class Person(threading.Thread):
-    """The person at the browser: waits for a pending device code and approves it as the default user."""
-
-    def __init__(self, emulator, deadline=120):
-        super().__init__(daemon=True)
-        self.emulator, self.deadline = emulator, deadline
-        self.approved, self.problem = [], None
-        self.stop = threading.Event()
-
-    def run(self):
-        try:
-            until = time.monotonic() + self.deadline
-            while not self.stop.is_set() and time.monotonic() < until:
-                for pending in self.emulator.control("GET", "device/pending")["pending"]:
-                    if not pending["approved"] and pending["user_code"] not in self.approved:
-                        self.emulator.control("POST", "device/approve", {
-                            "user_code": pending["user_code"], "user_id": self.emulator.defaults["user_id"]})
-                        self.approved.append(pending["user_code"])
-                time.sleep(0.1)
-        except Exception as exc:  # pylint: disable=broad-except
-            self.problem = exc
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.join(30)
 
 
 def _failed(result):
@@ -110,7 +77,7 @@ def test_module_examples_run_as_written(module, emulator, ansible_playbook, tmp_
         "the EXAMPLES of %s name organizers the emulator's default seed does not have: %s" % (module, organizers)
 
     if module == "sign_in":
-        with Person(emulator) as person:
+        with DevicePerson(emulator, once=False, deadline=120) as person:
             run = ansible_playbook(example_playbook(module), env=env)
         assert person.problem is None, person.problem
     else:
@@ -118,7 +85,7 @@ def test_module_examples_run_as_written(module, emulator, ansible_playbook, tmp_
 
     assert run.returncode == 0 and not run.stats.get("failures"), explain(run, module)
     if module == "sign_in":
-        assert len(person.approved) == 1, "expected exactly one device code to approve, got %s" % person.approved
+        assert len(person.handled) == 1, "expected exactly one device code to approve, got %s" % person.handled
     ran = [name for name, results in run.tasks.items() if results]
     assert ran == [task["name"] for task in tasks], "tasks that ran: %s" % ran
     failed = [name for name, results in run.tasks.items() for result in results if _failed(result)]

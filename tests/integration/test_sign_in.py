@@ -10,14 +10,13 @@ token.
 import json
 import os
 import stat
-import threading
-import time
 
 import pytest
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import ConnectionSettings
 from tests.conftest import emulator_env
+from tests.graph_emulator.process import DevicePerson
 
 SIGN_IN_PLAYBOOK = "- ansible.builtin.import_playbook: cloudcomms.virtual_appointments.sign_in\n"
 START = "Reuse the cached sign-in, or ask for a device code"
@@ -42,42 +41,6 @@ def env(emulator, cache_path):
     return values
 
 
-class Person(threading.Thread):
-    """Waits until a device code is pending, then approves it (or declines it with ``deny``)."""
-
-    def __init__(self, emulator, deny=False, deadline=60):
-        super().__init__(daemon=True)
-        self.emulator, self.deny, self.deadline = emulator, deny, deadline
-        self.user_code, self.problem = None, None
-        self.stop = threading.Event()
-
-    def run(self):
-        try:
-            until = time.monotonic() + self.deadline
-            while not self.stop.is_set():
-                pending = [p for p in self.emulator.control("GET", "device/pending")["pending"] if not p["approved"]]
-                if pending:
-                    self.user_code = pending[0]["user_code"]
-                    body = {"user_code": self.user_code, "user_id": self.emulator.defaults["user_id"]}
-                    if self.deny:
-                        body["deny"] = True
-                    self.emulator.control("POST", "device/approve", body)
-                    return
-                if time.monotonic() > until:
-                    raise AssertionError("no device code became pending within %d s" % self.deadline)
-                time.sleep(0.1)
-        except Exception as exc:  # pylint: disable=broad-except
-            self.problem = exc
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.join(30)
-
-
 def identity_routes(emulator, since=0):
     return [e["route"] for e in emulator.requests(since=since, kind="identity")]
 
@@ -92,7 +55,7 @@ def all_results(run):
 
 def test_sign_in_playbook_then_silent_reuse(emulator, env, cache_path, ansible_playbook):
     defaults = emulator.defaults
-    with Person(emulator) as person:
+    with DevicePerson(emulator) as person:
         first = ansible_playbook(SIGN_IN_PLAYBOOK, env=env, extra_vars={"wait_timeout": 60})
     assert person.problem is None, person.problem
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -183,7 +146,7 @@ def test_finish_without_start_says_what_to_do(emulator, env, cache_path, ansible
 
 
 def test_declined_sign_in_fails_with_authorization_declined(emulator, env, cache_path, ansible_playbook):
-    with Person(emulator, deny=True) as person:
+    with DevicePerson(emulator, deny=True) as person:
         run = ansible_playbook(SIGN_IN_PLAYBOOK, env=env, extra_vars={"wait_timeout": 60})
     assert person.problem is None, person.problem
     assert run.returncode != 0
