@@ -74,6 +74,8 @@ class Result:
         if self.error is not None:
             return FAILED
         if self.item.appointment_state is not None:
+            if self.appointment_action == UNCHANGED and self.meeting_action != UNCHANGED:
+                return UPDATED  # only the meeting changed (subject, times): the item was updated
             return self.appointment_action
         return self.meeting_action
 

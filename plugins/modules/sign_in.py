@@ -249,7 +249,7 @@ def run(module):
                              % (settings.authority, exc)) from exc
     finally:
         session.close()
-    result["token_cache_path"] = os.path.abspath(os.path.expanduser(settings.token_cache_path))
+    result["token_cache_path"] = os.path.abspath(settings.token_cache_path)  # type path: ~ already expanded
     return result
 
 

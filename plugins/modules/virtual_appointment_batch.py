@@ -167,8 +167,16 @@ appointments:
       description: The Graph error of a failed item (status, code, message, request_id, client_request_id, date).
       type: dict
       sample: {"status": 403, "code": "Unauthorized", "message": "App ... is not authorized", "request_id": "599d9cb0"}
+diff:
+  description:
+    - In diff mode, one entry per changed item (before and after of its compared view), which C(--diff) displays.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+  sample: [{"before_header": "appointments[0] (external_id A-1001) updated", "before": {"meeting": {"subject": "a"}},
+            "after_header": "appointments[0] (external_id A-1001) updated", "after": {"meeting": {"subject": "b"}}}]
 summary:
-  description: Counts of items by action.
+  description: Counts of items by action (an item whose meeting alone changed counts as updated).
   returned: always
   type: dict
   sample: {"total": 2, "created": 1, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 0}
@@ -286,10 +294,26 @@ def run(module):
     for action in ("created", "updated", "deleted", "unchanged", FAILED):
         summary[action] = sum(1 for r in out if r["action"] == action)
     changed = any(r.changed for r in results)
+    result = {"changed": changed, "appointments": out, "summary": summary}
+    if module.diff_mode:
+        result["diff"] = task_diff(appointments, items, results)
     failed = [(index, r) for index, r in enumerate(out) if r["action"] == FAILED]
     if failed:
-        raise BatchFailed(failed, appointments, {"changed": changed, "appointments": out, "summary": summary})
-    return {"changed": changed, "appointments": out, "summary": summary}
+        raise BatchFailed(failed, appointments, result)
+    return result
+
+
+def task_diff(appointments, items, results):
+    """One diff entry per changed item, so ``--diff`` shows them as Ansible shows any diff (GitOps review)."""
+    entries = []
+    for (index, dummy), result in zip(items, results):
+        if not result.changed:
+            continue
+        diff = result.diff()
+        name = "%s %s" % (label(index, appointments[index]), result.action)
+        entries.append({"before_header": name, "after_header": name, "before": diff["before"],
+                        "after": diff["after"]})
+    return entries
 
 
 class BatchFailed(CollectionError):

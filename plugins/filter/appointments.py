@@ -1,0 +1,300 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudcomms.virtual_appointments collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The data work of the ``virtual_appointments`` role, as pure functions over plain data: what to send to the batch
+module (ledger ids, purge, decommission), the ledger to keep after a run, and the report for the scheduling system.
+
+Each filter is documented in the ``.yml`` file of the same name beside this one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ansible.errors import AnsibleFilterError
+
+LEDGER_FORMAT = 1
+ACTIONS = ("created", "updated", "deleted", "unchanged", "failed")
+REPORT_COLUMNS = ("external_id", "organizer", "online_meeting_id", "join_web_url", "appointment_client_join_web_url",
+                  "action")
+MODES = ("provision", "report", "decommission")
+
+
+def _fold(value):
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _entries(ledger, where="ledger"):
+    """The ledger's ``appointments`` mapping (external_id -> {user, online_meeting_id}); {} for no ledger."""
+    if not ledger:
+        return {}
+    if not isinstance(ledger, dict) or not isinstance(ledger.get("appointments", {}), dict):
+        raise AnsibleFilterError("%s: not a virtual_appointments ledger (expected a mapping with 'appointments')"
+                                 % where)
+    entries = {}
+    for external_id, entry in (ledger.get("appointments") or {}).items():
+        if not isinstance(entry, dict) or not entry.get("online_meeting_id"):
+            raise AnsibleFilterError("%s: appointments.%s must be a mapping with online_meeting_id and user"
+                                     % (where, external_id))
+        entries[str(external_id)] = {"user": entry.get("user"), "online_meeting_id": entry["online_meeting_id"]}
+    return entries
+
+
+def appointments_plan(appointments, organizer=None, flat=None, ledger=None, ledger_enabled=False, purge=False,
+                      mode="provision"):
+    """The list of items for the batch module.
+
+    ``appointments`` (the host's ``virtual_appointments``) take ``organizer`` as their default ``user``; ``flat``
+    (``virtual_appointments_list``) items must name their ``user``.  With a ledger, items without an
+    ``online_meeting_id`` get the one the ledger recorded for the same external ID and organizer; with ``purge``,
+    every ledger entry the items no longer name is appended with ``state: absent``.  ``mode=decommission`` sends
+    every ledger entry with ``state: absent`` and nothing else.
+    """
+    if mode not in MODES:
+        raise AnsibleFilterError("virtual_appointments_mode must be one of %s, got %r" % (", ".join(MODES), mode))
+    if purge and not ledger_enabled:
+        raise AnsibleFilterError("virtual_appointments_purge needs virtual_appointments_ledger_dir: only what the "
+                                 "ledger lists is ever purged")
+    if mode == "decommission" and not ledger_enabled:
+        raise AnsibleFilterError("decommission needs virtual_appointments_ledger_dir: it removes what the ledger lists")
+    entries = _entries(ledger)
+    if mode == "decommission":
+        return [{"external_id": external_id, "user": entry["user"], "online_meeting_id": entry["online_meeting_id"],
+                 "state": "absent"} for external_id, entry in sorted(entries.items())]
+
+    problems, items = [], []
+    for source, values in (("virtual_appointments", appointments), ("virtual_appointments_list", flat)):
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            raise AnsibleFilterError("%s must be a list, got %s" % (source, type(values).__name__))
+        for index, value in enumerate(values):
+            where = "%s[%d]" % (source, index)
+            if not isinstance(value, dict):
+                problems.append("%s: must be a mapping" % where)
+                continue
+            item = dict(value)
+            if not item.get("user"):
+                if source == "virtual_appointments_list":
+                    problems.append("%s (external_id %s): user is required in virtual_appointments_list"
+                                    % (where, item.get("external_id")))
+                    continue
+                if organizer:
+                    item["user"] = organizer
+            items.append((where, item))
+    if problems:
+        raise AnsibleFilterError("; ".join(problems))
+
+    wanted, users_of = set(), {}
+    for where, item in items:
+        external_id = item.get("external_id")
+        if not isinstance(external_id, str) or not external_id:
+            continue  # the batch module names the item and the field
+        wanted.add((_fold(item["user"]), external_id))
+        users_of.setdefault(external_id, set()).add(_fold(item["user"]))
+        entry = entries.get(external_id)
+        if not item.get("online_meeting_id") and entry and _fold(entry["user"]) == _fold(item["user"]):
+            item["online_meeting_id"] = entry["online_meeting_id"]
+    if ledger_enabled:
+        shared = sorted(external_id for external_id, users in users_of.items() if len(users) > 1)
+        if shared:
+            raise AnsibleFilterError("with a ledger, an external_id names one appointment per host, but %s each "
+                                     "appear for several organizers" % ", ".join(shared))
+    out = [item for where, item in items]
+    if purge:
+        for external_id, entry in sorted(entries.items()):
+            if (_fold(entry["user"]), external_id) not in wanted:
+                out.append({"external_id": external_id, "user": entry["user"],
+                            "online_meeting_id": entry["online_meeting_id"], "state": "absent"})
+    return out
+
+
+def _absent(result):
+    """Whether the item was sent with state absent: the batch module says so (``state``); without it, an absent item
+    is one whose meeting was deleted or is gone (no join URL and nothing done)."""
+    if result.get("state"):
+        return result["state"] == "absent"
+    return result.get("meeting_action") == "deleted" or result.get("action") == "deleted" or (
+        result.get("action") == "unchanged" and not result.get("join_web_url"))
+
+
+def appointments_ledger(results, previous=None, host=None, tenant=None):
+    """The ledger after a run: ``previous`` updated from the batch module's per-item ``results``.  Meetings that exist
+    are recorded; deleted ones are dropped; a failed item keeps what the ledger knew (and records a meeting that was
+    created before the failure); entries no item mentions are kept."""
+    entries = _entries(previous)
+    for result in results or []:
+        external_id, user = result.get("external_id"), result.get("user")
+        if not external_id:
+            continue
+        meeting_id = result.get("online_meeting_id")
+        current = entries.get(external_id)
+        same = current is not None and _fold(current["user"]) == _fold(user)
+        absent = _absent(result)
+        if result.get("action") == "failed":
+            if not absent and meeting_id and (current is None or same):
+                entries[external_id] = {"user": user, "online_meeting_id": meeting_id}
+        elif absent:
+            if same:
+                del entries[external_id]
+        elif meeting_id:
+            entries[external_id] = {"user": user, "online_meeting_id": meeting_id}
+    return {"format": LEDGER_FORMAT, "host": host, "tenant": tenant,
+            "appointments": {key: {"online_meeting_id": entries[key]["online_meeting_id"],
+                                   "user": entries[key]["user"]} for key in sorted(entries)}}
+
+
+def effective_action(item):
+    """The item's action, counting a change of the meeting alone (subject, times) as an update: the batch module's
+    ``action`` is the appointment's, ``meeting_action`` the meeting's."""
+    action = item.get("action")
+    if action == "unchanged" and item.get("meeting_action") in ("created", "updated", "deleted"):
+        return "deleted" if item["meeting_action"] == "deleted" else "updated"
+    return action
+
+
+def _render(value, nested=False):
+    """A compared value as short text: strings quoted at the top level, clients as 'Name <e-mail> phone'."""
+    if isinstance(value, list):
+        return "[%s]" % "; ".join(_render(v, True) for v in value)
+    if isinstance(value, dict):
+        if "email_address" in value or "display_name" in value:
+            parts = [value.get("display_name") or "", "<%s>" % value["email_address"] if value.get("email_address")
+                     else "", value.get("sms_capable_phone_number") or ""]
+            return " ".join(part for part in parts if part)
+        return ", ".join("%s=%s" % (k, _render(v, True)) for k, v in value.items() if v is not None)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and not nested:
+        return repr(value)
+    return str(value)
+
+
+def _flatten(view, prefix=""):
+    out = {}
+    for key, value in (view or {}).items():
+        path = "%s.%s" % (prefix, key) if prefix else key
+        if isinstance(value, dict) and key != "appointment_clients":
+            out.update(_flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def changes(diff):
+    """'field: before -> after' for every compared field that differs in a per-item diff ({before, after})."""
+    if not isinstance(diff, dict):
+        return []
+    before, after = _flatten(diff.get("before")), _flatten(diff.get("after"))
+    lines = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if path.endswith("appointment_clients") and isinstance(old, list) and isinstance(new, list):
+            if sorted(_render(c) for c in old) == sorted(_render(c) for c in new):
+                continue
+        if old != new:
+            lines.append("%s: %s -> %s" % (path, "(none)" if old is None else _render(old),
+                                           "(none)" if new is None else _render(new)))
+    return lines
+
+
+def appointments_report(hostvars, hosts, check_mode=False):
+    """One report over the organizer hosts of the play (``hosts``, read from ``hostvars``: the role's
+    ``__virtual_appointments_outcome`` {host, tenant, organizer} and the registered ``virtual_appointments_batch``).
+    Returns {check_mode, summary, organizers, appointments}: the rows carry the report columns, ``tenant``, ``error``
+    for a failed item and ``changes`` for an updated one when the run was in diff mode."""
+    outcomes = []
+    for host in hosts or []:
+        host_vars = hostvars[host] if host in hostvars else {}
+        if "__virtual_appointments_outcome" not in host_vars:
+            continue  # the role did not run for this host
+        outcome = dict(host_vars["__virtual_appointments_outcome"])
+        outcome["result"] = host_vars["virtual_appointments_batch"] if "virtual_appointments_batch" in host_vars \
+            else {}
+        outcomes.append(outcome)
+    summary = dict.fromkeys(("total",) + ACTIONS, 0)
+    organizers, rows = [], []
+    for outcome in outcomes:
+        result = outcome.get("result") or {}
+        host_summary = dict.fromkeys(("total",) + ACTIONS, 0)
+        for item in result.get("appointments") or []:
+            row = {column: item.get(column) for column in REPORT_COLUMNS}
+            row["organizer"] = item.get("user")
+            row["action"] = effective_action(item)
+            row["tenant"] = outcome.get("tenant")
+            if item.get("error"):
+                row["error"] = item["error"].get("message") if isinstance(item["error"], dict) else item["error"]
+            if row["action"] == "updated" and item.get("diff"):
+                row["changes"] = changes(item["diff"])
+            rows.append(row)
+            host_summary["total"] += 1
+            if row["action"] in host_summary:
+                host_summary[row["action"]] += 1
+        for key, count in host_summary.items():
+            summary[key] += count
+        entry = {"host": outcome.get("host"), "tenant": outcome.get("tenant"), "organizer": outcome.get("organizer"),
+                 "summary": host_summary}
+        if result.get("msg") and (host_summary["failed"] or not result.get("appointments")):
+            entry["error"] = result["msg"]
+        organizers.append(entry)
+    return {"check_mode": bool(check_mode), "summary": summary, "organizers": organizers, "appointments": rows}
+
+
+def appointments_csv(report):
+    """The report's rows as CSV (RFC 4180), with a header line of the report columns."""
+    rows = report.get("appointments", []) if isinstance(report, dict) else report
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(REPORT_COLUMNS)
+    for row in rows or []:
+        writer.writerow(["" if row.get(column) is None else row.get(column) for column in REPORT_COLUMNS])
+    return buffer.getvalue()
+
+
+def _counts(summary, every=False):
+    return ", ".join("%d %s" % (summary.get(action, 0), action) for action in ACTIONS
+                     if every or summary.get(action))
+
+
+def appointments_report_lines(report, limit=20):
+    """Short human-readable lines: the totals, one line per organizer, and the first ``limit`` changes."""
+    report = report or {}
+    summary = report.get("summary") or {}
+    organizers = report.get("organizers") or []
+    verb = "would be" if report.get("check_mode") else "were"
+    lines = ["%d appointments of %d organizers %s: %s%s" % (
+        summary.get("total", 0), len(organizers), "planned" if report.get("check_mode") else "reconciled",
+        _counts(summary, every=True), " (check mode: nothing was changed in Graph)" if report.get("check_mode") else "")]
+    for entry in organizers:
+        line = "  %s (%s): %s" % (entry.get("host"), entry.get("organizer"),
+                                  _counts(entry.get("summary") or {}) or "nothing to do")
+        if entry.get("error") and not (entry.get("summary") or {}).get("total"):
+            line += " - %s" % entry["error"]
+        lines.append(line)
+    changes = [row for row in report.get("appointments") or [] if row.get("action") != "unchanged"]
+    shown = changes[:limit] if limit else changes
+    if len(shown) < len(changes):
+        lines.append("The first %d of the %d changes that %s made:" % (len(shown), len(changes), verb))
+    elif changes:
+        lines.append("The changes that %s made:" % verb)
+    for row in shown:
+        line = "  %-9s %s  %s" % (row.get("action"), row.get("external_id"), row.get("organizer"))
+        if row.get("error"):
+            line += "  (%s)" % row["error"]
+        lines.append(line)
+        lines.extend("      %s" % change for change in row.get("changes") or [])
+    return lines
+
+
+class FilterModule:
+    """Filters of the virtual_appointments role."""
+
+    def filters(self):
+        return {
+            "appointments_plan": appointments_plan,
+            "appointments_ledger": appointments_ledger,
+            "appointments_report": appointments_report,
+            "appointments_csv": appointments_csv,
+            "appointments_report_lines": appointments_report_lines,
+        }

@@ -1,0 +1,222 @@
+"""The role's data work (plugins/filter/appointments.py): plan (ledger ids, purge, decommission), ledger update,
+report rows and summary, CSV, summary lines. Pure functions over plain data."""
+
+import csv
+import io
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cloudcomms.virtual_appointments.plugins.filter.appointments import (
+    FilterModule, appointments_csv, appointments_ledger, appointments_plan, appointments_report,
+    appointments_report_lines, changes, effective_action)
+
+ADELE = "adele.vance@contoso.onmicrosoft.com"
+DIEGO = "diego.siciliani@contoso.onmicrosoft.com"
+
+
+def ledger(**entries):
+    return {"format": 1, "host": "h", "tenant": "t",
+            "appointments": {k: {"online_meeting_id": v[0], "user": v[1]} for k, v in entries.items()}}
+
+
+def test_filters_are_registered():
+    assert set(FilterModule().filters()) == {"appointments_plan", "appointments_ledger", "appointments_report",
+                                             "appointments_csv", "appointments_report_lines"}
+
+
+def test_plan_defaults_user_and_takes_meeting_ids_from_the_ledger():
+    items = [{"external_id": "A-1", "subject": "x"}, {"external_id": "A-2"}, {"external_id": "A-3", "user": DIEGO},
+             {"external_id": "A-4", "online_meeting_id": "given"}]
+    known = ledger(**{"A-1": ("m1", ADELE.upper()), "A-3": ("m3", ADELE), "A-4": ("m4", ADELE)})
+    plan = appointments_plan(items, organizer=ADELE, ledger=known, ledger_enabled=True)
+    assert plan == [{"external_id": "A-1", "subject": "x", "user": ADELE, "online_meeting_id": "m1"},
+                    {"external_id": "A-2", "user": ADELE},
+                    {"external_id": "A-3", "user": DIEGO},  # another organizer: not the ledger's meeting
+                    {"external_id": "A-4", "online_meeting_id": "given", "user": ADELE}]
+    assert items[1] == {"external_id": "A-2"}  # the input is not changed
+
+
+def test_purge_appends_only_what_the_ledger_lists_and_the_inventory_does_not():
+    known = ledger(**{"A-1": ("m1", ADELE), "A-9": ("m9", ADELE), "B-1": ("b1", DIEGO)})
+    plan = appointments_plan([{"external_id": "A-1"}, {"external_id": "NEW"}], organizer=ADELE, ledger=known,
+                             ledger_enabled=True, purge=True)
+    assert plan[2:] == [{"external_id": "A-9", "user": ADELE, "online_meeting_id": "m9", "state": "absent"},
+                        {"external_id": "B-1", "user": DIEGO, "online_meeting_id": "b1", "state": "absent"}]
+    assert appointments_plan([{"external_id": "A-1"}], organizer=ADELE, ledger=known, ledger_enabled=True) == \
+        [{"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1"}]
+
+
+def test_an_item_moved_to_another_organizer_is_purged_from_the_old_one():
+    known = ledger(**{"A-1": ("m1", ADELE)})
+    plan = appointments_plan([{"external_id": "A-1", "user": DIEGO}], organizer=ADELE, ledger=known,
+                             ledger_enabled=True, purge=True)
+    assert plan == [{"external_id": "A-1", "user": DIEGO},
+                    {"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1", "state": "absent"}]
+
+
+def test_decommission_sends_every_ledger_entry_absent():
+    known = ledger(**{"A-2": ("m2", ADELE), "A-1": ("m1", ADELE)})
+    assert appointments_plan([{"external_id": "X"}], organizer=ADELE, ledger=known, ledger_enabled=True,
+                             mode="decommission") == [
+        {"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1", "state": "absent"},
+        {"external_id": "A-2", "user": ADELE, "online_meeting_id": "m2", "state": "absent"}]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"purge": True}, "virtual_appointments_purge needs virtual_appointments_ledger_dir"),
+    ({"mode": "decommission"}, "decommission needs virtual_appointments_ledger_dir"),
+    ({"mode": "destroy"}, "virtual_appointments_mode must be one of"),
+])
+def test_plan_refuses_what_it_cannot_do_safely(kwargs, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        appointments_plan([], organizer=ADELE, **kwargs)
+
+
+def test_flat_list_items_must_name_their_user_and_all_problems_are_listed():
+    with pytest.raises(AnsibleFilterError) as caught:
+        appointments_plan([], flat=[{"external_id": "A-1"}, {"external_id": "A-2", "user": ADELE}, "junk",
+                                    {"external_id": "A-3"}])
+    text = str(caught.value)
+    assert "virtual_appointments_list[0] (external_id A-1): user is required" in text
+    assert "virtual_appointments_list[2]: must be a mapping" in text
+    assert "virtual_appointments_list[3] (external_id A-3)" in text
+    assert appointments_plan([{"external_id": "A-1"}], organizer=ADELE,
+                             flat=[{"external_id": "B-1", "user": DIEGO}]) == [
+        {"external_id": "A-1", "user": ADELE}, {"external_id": "B-1", "user": DIEGO}]
+
+
+def test_with_a_ledger_an_external_id_names_one_appointment_per_host():
+    items = [{"external_id": "A-1", "user": ADELE}, {"external_id": "A-1", "user": DIEGO}]
+    assert len(appointments_plan([], flat=items)) == 2  # without a ledger, the module's rule (per organizer) holds
+    with pytest.raises(AnsibleFilterError, match="A-1 each appear for several organizers"):
+        appointments_plan([], flat=items, ledger_enabled=True)
+
+
+def test_a_corrupt_ledger_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="not a virtual_appointments ledger"):
+        appointments_plan([], organizer=ADELE, ledger=["x"], ledger_enabled=True)
+    with pytest.raises(AnsibleFilterError, match="appointments.A-1 must be a mapping with online_meeting_id"):
+        appointments_plan([], organizer=ADELE, ledger={"appointments": {"A-1": {"user": ADELE}}}, ledger_enabled=True)
+
+
+def result(external_id, action, meeting_id, user=ADELE, state="present", **extra):
+    return dict({"external_id": external_id, "user": user, "state": state, "online_meeting_id": meeting_id,
+                 "action": action,
+                 "meeting_action": action if action != "failed" else "unchanged", "join_web_url": "j",
+                 "appointment_client_join_web_url": "c"}, **extra)
+
+
+def test_ledger_after_a_run():
+    previous = ledger(**{"A-1": ("m1", ADELE), "A-2": ("m2", ADELE), "A-3": ("m3", ADELE), "A-4": ("m4", ADELE),
+                         "KEEP": ("k", ADELE)})
+    results = [result("A-1", "unchanged", "m1"), result("A-2", "deleted", "m2", state="absent"),
+               result("A-3", "updated", "m3b"), result("NEW", "created", "n1"), result("FAIL", "failed", "f1"),
+               result("FAIL2", "failed", None), result("A-4", "failed", "m4", state="absent"),
+               result("SKIPPED", "unchanged", None, state="absent")]
+    out = appointments_ledger(results, previous=previous, host="host-1", tenant="tenant-1")
+    assert out["format"] == 1 and out["host"] == "host-1" and out["tenant"] == "tenant-1"
+    assert out["appointments"] == {
+        "A-1": {"online_meeting_id": "m1", "user": ADELE},
+        "A-3": {"online_meeting_id": "m3b", "user": ADELE},   # a meeting re-created after it vanished
+        "A-4": {"online_meeting_id": "m4", "user": ADELE},    # its delete failed: still known
+        "FAIL": {"online_meeting_id": "f1", "user": ADELE},   # meeting made before the appointment failed
+        "KEEP": {"online_meeting_id": "k", "user": ADELE},    # left the inventory without purge: kept for later
+        "NEW": {"online_meeting_id": "n1", "user": ADELE}}
+    assert list(out["appointments"]) == sorted(out["appointments"])
+    assert appointments_ledger([], previous=None)["appointments"] == {}
+
+
+def test_ledger_without_the_state_field_infers_absent_items():
+    previous = ledger(**{"A-1": ("m1", ADELE), "A-2": ("m2", ADELE), "A-3": ("m3", ADELE)})
+    results = [result("A-1", "unchanged", "m1"), dict(result("A-2", "deleted", "m2"), join_web_url=None),
+               dict(result("A-3", "unchanged", "m3"), join_web_url=None)]
+    for entry in results:
+        del entry["state"]  # an older batch module
+    assert list(appointments_ledger(results, previous=previous)["appointments"]) == ["A-1"]
+
+
+def test_ledger_of_a_moved_item_keeps_the_new_organizer():
+    previous = ledger(**{"A-1": ("m1", ADELE)})
+    results = [result("A-1", "created", "d1", user=DIEGO), result("A-1", "deleted", "m1", state="absent")]
+    assert appointments_ledger(results, previous=previous)["appointments"] == {
+        "A-1": {"online_meeting_id": "d1", "user": DIEGO}}
+
+
+def test_effective_action_counts_a_meeting_change_as_an_update():
+    assert effective_action({"action": "unchanged", "meeting_action": "updated"}) == "updated"
+    assert effective_action({"action": "unchanged", "meeting_action": "deleted"}) == "deleted"
+    assert effective_action({"action": "created", "meeting_action": "created"}) == "created"
+    assert effective_action({"action": "failed", "meeting_action": "updated"}) == "failed"
+
+
+def test_changes_lists_the_fields_that_differ():
+    diff = {"before": {"meeting": {"subject": "Old", "start_date_time": "2026-12-07T15:00:00Z"},
+                       "appointment": {"appointment_clients": [{"display_name": "A", "email_address": "a@x.com"}],
+                                       "settings": {"allow_client_to_join_using_browser": False}}},
+            "after": {"meeting": {"subject": "New", "start_date_time": "2026-12-07T15:00:00Z"},
+                      "appointment": {"appointment_clients": [{"display_name": "A", "email_address": "a@x.com"},
+                                                              {"display_name": "B", "email_address": "b@x.com",
+                                                               "sms_capable_phone_number": "+1 312 555 0101"}],
+                                      "settings": {"allow_client_to_join_using_browser": True}}}}
+    assert changes(diff) == [
+        "appointment.appointment_clients: [A <a@x.com>] -> [A <a@x.com>; B <b@x.com> +1 312 555 0101]",
+        "appointment.settings.allow_client_to_join_using_browser: false -> true",
+        "meeting.subject: 'Old' -> 'New'"]
+    assert changes(None) == []
+
+
+HOSTVARS = {
+    "h1": {"__virtual_appointments_outcome": {"host": "h1", "tenant": "t1", "organizer": ADELE},
+           "virtual_appointments_batch": {"changed": True, "summary": {"total": 3}, "appointments": [
+               result("A-1", "created", "m1"), result("A-2", "unchanged", "m2", meeting_action="updated",
+                                                      diff={"before": {"meeting": {"subject": "a"}},
+                                                            "after": {"meeting": {"subject": "b"}}}),
+               result("A-3", "failed", None, error={"status": 400, "message": "Bad, really"})],
+               "msg": "1 of 3 appointments failed: A-3"}},
+    "h2": {"__virtual_appointments_outcome": {"host": "h2", "tenant": "t2", "organizer": DIEGO},
+           "virtual_appointments_batch": {"failed": True, "msg": "sign-in failed"}},
+    "h3": {"__virtual_appointments_outcome": {"host": "h3", "tenant": "t2", "organizer": "x"},
+           "virtual_appointments_batch": {"skipped": True, "changed": False}},
+    "other": {},
+}
+
+
+def test_report_combines_the_organizers():
+    report = appointments_report(HOSTVARS, ["h1", "h2", "h3", "other", "missing"], check_mode=True)
+    assert report["check_mode"] is True
+    assert report["summary"] == {"total": 3, "created": 1, "updated": 1, "deleted": 0, "unchanged": 0, "failed": 1}
+    assert [o["host"] for o in report["organizers"]] == ["h1", "h2", "h3"]
+    assert report["organizers"][0]["error"].startswith("1 of 3") and report["organizers"][1]["error"] == \
+        "sign-in failed"
+    assert "error" not in report["organizers"][2]
+    rows = report["appointments"]
+    assert rows[0] == {"external_id": "A-1", "organizer": ADELE, "online_meeting_id": "m1", "join_web_url": "j",
+                       "appointment_client_join_web_url": "c", "action": "created", "tenant": "t1"}
+    assert rows[1]["action"] == "updated" and rows[1]["changes"] == ["meeting.subject: 'a' -> 'b'"]
+    assert rows[2]["error"] == "Bad, really"
+
+
+def test_csv_has_the_report_columns_and_quotes_what_needs_it():
+    text = appointments_csv(appointments_report(HOSTVARS, ["h1"]))
+    parsed = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert list(parsed[0]) == ["external_id", "organizer", "online_meeting_id", "join_web_url",
+                               "appointment_client_join_web_url", "action"]
+    assert [r["action"] for r in parsed] == ["created", "updated", "failed"]
+    assert parsed[2]["online_meeting_id"] == ""
+    assert appointments_csv({"appointments": [{"external_id": "A,1", "organizer": 'say "hi"'}]}).splitlines()[1] == \
+        '"A,1","say ""hi""",,,,'
+
+
+def test_summary_lines():
+    lines = appointments_report_lines(appointments_report(HOSTVARS, ["h1", "h2", "h3"]), limit=1)
+    assert lines[0] == "3 appointments of 3 organizers reconciled: 1 created, 1 updated, 0 deleted, 0 unchanged, 1 failed"
+    assert lines[1] == "  h1 (%s): 1 created, 1 updated, 1 failed" % ADELE
+    assert lines[2] == "  h2 (%s): nothing to do - sign-in failed" % DIEGO
+    assert lines[3] == "  h3 (x): nothing to do"
+    assert lines[4] == "The first 1 of the 3 changes that were made:"
+    assert lines[5].split() == ["created", "A-1", ADELE] and len(lines) == 6
+    planned = appointments_report_lines(appointments_report(HOSTVARS, ["h1"], check_mode=True))
+    assert planned[0].endswith("(check mode: nothing was changed in Graph)") and "planned" in planned[0]
+    assert planned[2] == "The changes that would be made:"
+    assert "      meeting.subject: 'a' -> 'b'" in planned and any("(Bad, really)" in line for line in planned)
