@@ -24,6 +24,7 @@ REQUIREMENT_FILES := requirements.txt requirements-dev.txt requirements-dev.lock
 SANITY_ARGS :=
 PYTEST_ARGS :=
 LINT_ARGS :=
+BENCH_ARGS :=
 
 # Tool environment: our .venv first on PATH (ansible-test, ansible-lint and
 # shellcheck come from it), no colour codes in logs, no user config leaking in.
@@ -34,7 +35,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 unexport ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS PYTHONPATH VIRTUAL_ENV
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock sanity units integration lint test demo bench-emulator build clean
+.PHONY: help venv lock sanity units integration lint test demo bench bench-emulator build clean
 
 help:
 	@echo 'make venv            create/refresh .venv from requirements-dev.txt + requirements-dev.lock'
@@ -44,6 +45,7 @@ help:
 	@echo 'make units           pytest tests/unit                         (PYTEST_ARGS=...)'
 	@echo 'make integration     pytest tests/integration                  (PYTEST_ARGS=...)'
 	@echo 'make lint            ansible-lint (offline) and antsibull-changelog lint'
+	@echo 'make bench           benchmark the collection against the emulator (--quick: BENCH_ARGS=--quick)'
 	@echo 'make bench-emulator  benchmark the Graph emulator'
 	@echo 'make build           ansible-galaxy collection build into build/'
 	@echo 'make lock            re-freeze requirements-dev.lock from requirements-dev.txt'
@@ -120,6 +122,9 @@ test:
 
 demo: $(STAMP)
 	$(VPY) tools/demo.py
+
+bench: $(STAMP)
+	$(VPY) -m tests.bench.collection_bench $(BENCH_ARGS)
 
 bench-emulator: $(STAMP)
 	$(VPY) -m tests.bench.emulator_bench
