@@ -4,31 +4,17 @@ Also makes ``ansible_collections.cloudcomms.virtual_appointments`` importable: a
 temporary ``ansible_collections/cloudcomms/`` tree is put on ``sys.path``.
 """
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
-from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess
+from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess, collection_root
 
 
-def _collection_root():
-    root = os.path.join(tempfile.gettempdir(), "cloudcomms-va-%s" % hashlib.sha1(REPO_ROOT.encode()).hexdigest()[:10])
-    parent = os.path.join(root, "ansible_collections", "cloudcomms")
-    link = os.path.join(parent, "virtual_appointments")
-    os.makedirs(parent, exist_ok=True)
-    if not os.path.islink(link) or os.readlink(link) != REPO_ROOT:
-        tmp = "%s.%d" % (link, os.getpid())
-        os.symlink(REPO_ROOT, tmp)
-        os.replace(tmp, link)
-    return root
-
-
-COLLECTION_ROOT = _collection_root()
+COLLECTION_ROOT = collection_root()
 if COLLECTION_ROOT not in sys.path:
     sys.path.insert(0, COLLECTION_ROOT)
 

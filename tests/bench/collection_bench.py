@@ -31,7 +31,6 @@ Memory of each ``ansible-playbook`` run (controller, forked workers and the modu
 """
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -47,7 +46,7 @@ import time
 
 import yaml
 
-from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess
+from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess, collection_root
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -75,19 +74,6 @@ def noop_budget(n):
 
 
 # ------------------------------------------------------------------------------------------------------ collection
-def collection_root():
-    """A temporary ansible_collections/cloudcomms/virtual_appointments symlink to this checkout (as tests/conftest)."""
-    root = os.path.join(tempfile.gettempdir(), "cloudcomms-va-%s" % hashlib.sha1(REPO_ROOT.encode()).hexdigest()[:10])
-    parent = os.path.join(root, "ansible_collections", "cloudcomms")
-    link = os.path.join(parent, "virtual_appointments")
-    os.makedirs(parent, exist_ok=True)
-    if not os.path.islink(link) or os.readlink(link) != REPO_ROOT:
-        tmp = "%s.%d" % (link, os.getpid())
-        os.symlink(REPO_ROOT, tmp)
-        os.replace(tmp, link)
-    return root
-
-
 def role_available():
     return os.path.isfile(PROVISION_PLAYBOOK) and os.path.isdir(ROLE_DIR)
 

@@ -11,17 +11,16 @@ import os
 import sys
 import time
 
-from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess
+from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess, collection_root
 
 FAULTS = [{"route": ".", "status": 429, "retry_after": 1, "rate": 0.10},
           {"route": ".", "status": 503, "retry_after": 1, "rate": 0.11}]
 
 
 def collection_imports():
-    sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
-    from tests.conftest import COLLECTION_ROOT  # pylint: disable=import-outside-toplevel
-    if COLLECTION_ROOT not in sys.path:
-        sys.path.insert(0, COLLECTION_ROOT)
+    root = collection_root()
+    if root not in sys.path:
+        sys.path.insert(0, root)
     from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import (  # noqa: E402
         graph, retry)  # pylint: disable=import-outside-toplevel
     return graph, retry

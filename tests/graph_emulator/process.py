@@ -3,17 +3,33 @@
 Used by the pytest fixture, the demo and the benchmarks, so there is one way to run it.
 """
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import requests
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def collection_root():
+    """A directory holding ansible_collections/cloudcomms/virtual_appointments -> this checkout (a symlink in the
+    temporary directory, one per checkout): put it on sys.path or ANSIBLE_COLLECTIONS_PATH."""
+    root = os.path.join(tempfile.gettempdir(), "cloudcomms-va-%s" % hashlib.sha1(REPO_ROOT.encode()).hexdigest()[:10])
+    parent = os.path.join(root, "ansible_collections", "cloudcomms")
+    link = os.path.join(parent, "virtual_appointments")
+    os.makedirs(parent, exist_ok=True)
+    if not os.path.islink(link) or os.readlink(link) != REPO_ROOT:
+        tmp = "%s.%d" % (link, os.getpid())
+        os.symlink(REPO_ROOT, tmp)
+        os.replace(tmp, link)
+    return root
 
 
 class EmulatorProcess:
