@@ -14,6 +14,9 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
+
 LEDGER_FORMAT = 1
 ACTIONS = ("created", "updated", "deleted", "unchanged", "failed")
 REPORT_COLUMNS = ("external_id", "organizer", "online_meeting_id", "join_web_url", "appointment_client_join_web_url",
@@ -21,93 +24,53 @@ REPORT_COLUMNS = ("external_id", "organizer", "online_meeting_id", "join_web_url
 MODES = ("provision", "report", "decommission")
 
 
-def _fold(value):
-    return value.casefold() if isinstance(value, str) else value
-
-
 def _entries(ledger, where="ledger"):
     """The ledger's ``appointments`` mapping (external_id -> {user, online_meeting_id}); {} for no ledger."""
-    if not ledger:
-        return {}
-    if not isinstance(ledger, dict) or not isinstance(ledger.get("appointments", {}), dict):
-        raise AnsibleFilterError("%s: not a virtual_appointments ledger (expected a mapping with 'appointments')"
-                                 % where)
-    entries = {}
-    for external_id, entry in (ledger.get("appointments") or {}).items():
-        if not isinstance(entry, dict) or not entry.get("online_meeting_id"):
-            raise AnsibleFilterError("%s: appointments.%s must be a mapping with online_meeting_id and user"
-                                     % (where, external_id))
-        entries[str(external_id)] = {"user": entry.get("user"), "online_meeting_id": entry["online_meeting_id"]}
-    return entries
+    try:
+        return plan.ledger_entries(ledger, where)
+    except ValidationError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
-def appointments_plan(appointments, organizer=None, flat=None, ledger=None, ledger_enabled=False, purge=False,
-                      mode="provision"):
-    """The list of items for the batch module.
+def appointments_plan(appointments, organizer=None, flat=None, ledger_enabled=False, purge=False, mode="provision"):
+    """The inventory's items for the batch module, validated.
 
     ``appointments`` (the host's ``virtual_appointments``) take ``organizer`` as their default ``user``; ``flat``
-    (``virtual_appointments_list``) items must name their ``user``.  With a ledger, items without an
-    ``online_meeting_id`` get the one the ledger recorded for the same external ID and organizer; with ``purge``,
-    every ledger entry the items no longer name is appended with ``state: absent``.  ``mode=decommission`` sends
-    every ledger entry with ``state: absent`` and nothing else.
+    (``virtual_appointments_list``) items must name their ``user``.  Every problem of every item is reported at once,
+    naming the role variable, the index, the external ID and the field.  ``mode=decommission`` sends no item (the
+    batch module removes what the ledger lists).  Ledger meeting IDs and purge are the batch module's work
+    (its ``ledger`` and ``purge`` options), so they apply to the export file's items too.
     """
     if mode not in MODES:
         raise AnsibleFilterError("virtual_appointments_mode must be one of %s, got %r" % (", ".join(MODES), mode))
     if purge and not ledger_enabled:
         raise AnsibleFilterError("virtual_appointments_purge needs virtual_appointments_ledger_dir: only what the "
                                  "ledger lists is ever purged")
-    if mode == "decommission" and not ledger_enabled:
-        raise AnsibleFilterError("decommission needs virtual_appointments_ledger_dir: it removes what the ledger lists")
-    entries = _entries(ledger)
     if mode == "decommission":
-        return [{"external_id": external_id, "user": entry["user"], "online_meeting_id": entry["online_meeting_id"],
-                 "state": "absent"} for external_id, entry in sorted(entries.items())]
+        if not ledger_enabled:
+            raise AnsibleFilterError("decommission needs virtual_appointments_ledger_dir: it removes what the ledger "
+                                     "lists")
+        return []
 
-    problems, items = [], []
+    problems, entries = [], []
     for source, values in (("virtual_appointments", appointments), ("virtual_appointments_list", flat)):
         if values is None:
             continue
         if not isinstance(values, list):
-            raise AnsibleFilterError("%s must be a list, got %s" % (source, type(values).__name__))
-        for index, value in enumerate(values):
-            where = "%s[%d]" % (source, index)
-            if not isinstance(value, dict):
-                problems.append("%s: must be a mapping" % where)
-                continue
-            item = dict(value)
-            if not item.get("user"):
+            problems.append("%s: must be a list, got %s" % (source, type(values).__name__))
+            continue
+        for where, value in plan.entries_of(source, values):
+            item = dict(value) if isinstance(value, dict) else value
+            if isinstance(item, dict) and not item.get("user"):
                 if source == "virtual_appointments_list":
-                    problems.append("%s (external_id %s): user is required in virtual_appointments_list"
-                                    % (where, item.get("external_id")))
-                    continue
-                if organizer:
+                    problems.append("%s.user: required in virtual_appointments_list" % where)
+                elif organizer:
                     item["user"] = organizer
-            items.append((where, item))
+            entries.append((where, item))
+    problems += plan.validate(entries)
     if problems:
-        raise AnsibleFilterError("; ".join(problems))
-
-    wanted, users_of = set(), {}
-    for where, item in items:
-        external_id = item.get("external_id")
-        if not isinstance(external_id, str) or not external_id:
-            continue  # the batch module names the item and the field
-        wanted.add((_fold(item["user"]), external_id))
-        users_of.setdefault(external_id, set()).add(_fold(item["user"]))
-        entry = entries.get(external_id)
-        if not item.get("online_meeting_id") and entry and _fold(entry["user"]) == _fold(item["user"]):
-            item["online_meeting_id"] = entry["online_meeting_id"]
-    if ledger_enabled:
-        shared = sorted(external_id for external_id, users in users_of.items() if len(users) > 1)
-        if shared:
-            raise AnsibleFilterError("with a ledger, an external_id names one appointment per host, but %s each "
-                                     "appear for several organizers" % ", ".join(shared))
-    out = [item for where, item in items]
-    if purge:
-        for external_id, entry in sorted(entries.items()):
-            if (_fold(entry["user"]), external_id) not in wanted:
-                out.append({"external_id": external_id, "user": entry["user"],
-                            "online_meeting_id": entry["online_meeting_id"], "state": "absent"})
-    return out
+        raise AnsibleFilterError("Invalid input: " + "; ".join(problems))
+    return [item for where, item in entries]
 
 
 def _absent(result):
@@ -130,7 +93,7 @@ def appointments_ledger(results, previous=None, host=None, tenant=None):
             continue
         meeting_id = result.get("online_meeting_id")
         current = entries.get(external_id)
-        same = current is not None and _fold(current["user"]) == _fold(user)
+        same = current is not None and plan.fold(current["user"]) == plan.fold(user)
         absent = _absent(result)
         if result.get("action") == "failed":
             if not absent and meeting_id and (current is None or same):
@@ -215,6 +178,10 @@ def appointments_report(hostvars, hosts, check_mode=False):
         outcomes.append(outcome)
     summary = dict.fromkeys(("total",) + ACTIONS, 0)
     organizers, rows = [], []
+    report = {"check_mode": bool(check_mode), "summary": summary, "organizers": organizers, "appointments": rows}
+    unclaimed = _unclaimed(outcomes)
+    if unclaimed:
+        report["unclaimed"] = unclaimed
     for outcome in outcomes:
         result = outcome.get("result") or {}
         host_summary = dict.fromkeys(("total",) + ACTIONS, 0)
@@ -238,7 +205,19 @@ def appointments_report(hostvars, hosts, check_mode=False):
         if result.get("msg") and (host_summary["failed"] or not result.get("appointments")):
             entry["error"] = result["msg"]
         organizers.append(entry)
-    return {"check_mode": bool(check_mode), "summary": summary, "organizers": organizers, "appointments": rows}
+    return report
+
+
+def _unclaimed(outcomes):
+    """Items of an export file whose organizer is no organizer of the play: {path: {user: count}}."""
+    organizers = {plan.fold(outcome.get("organizer")) for outcome in outcomes}
+    out = {}
+    for outcome in outcomes:
+        source = (outcome.get("result") or {}).get("source") or {}
+        for user, count in (source.get("users") or {}).items():
+            if plan.fold(user) not in organizers:
+                out.setdefault(source.get("path"), {})[user] = count
+    return out
 
 
 def appointments_csv(report):
@@ -272,6 +251,10 @@ def appointments_report_lines(report, limit=20):
         if entry.get("error") and not (entry.get("summary") or {}).get("total"):
             line += " - %s" % entry["error"]
         lines.append(line)
+    for path, users in sorted((report.get("unclaimed") or {}).items()):
+        lines.append("Left alone: %d appointments of %s belong to organizers not in this play: %s" % (
+            sum(users.values()), path, ", ".join("%s (%d)" % (user or "(no user)", count)
+                                                 for user, count in sorted(users.items()))))
     changes = [row for row in report.get("appointments") or [] if row.get("action") != "unchanged"]
     shown = changes[:limit] if limit else changes
     if len(shown) < len(changes):

@@ -20,16 +20,19 @@ description:
     still returns every item's result.
   - An item with O(appointments[].state=absent) deletes the meeting, and with it its appointment. Graph cannot find a
     meeting by external ID without creating it, so an absent item needs its O(appointments[].online_meeting_id) (the
-    C(virtual_appointments) role keeps them in its ledger); without it the item is left alone with a warning.
+    C(virtual_appointments) role keeps them in its ledger, see O(ledger)); without it the item is left alone with a
+    warning.
+  - The items come from O(appointments), from a scheduling-system export file (O(appointments_file), read by the
+    module itself, so thousands of items never pass through Ansible variables), or both.
 version_added: 0.1.0
 author:
   - Cloudcomms engineering (@cloudcomms)
 options:
   appointments:
-    description: The appointments to reconcile.
+    description: The appointments to reconcile (items of O(appointments_file) come after these).
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       external_id:
         description:
@@ -75,6 +78,48 @@ options:
       settings:
         description: Appointment settings (C(allow_client_to_join_using_browser)).
         type: dict
+  appointments_file:
+    description:
+      - A scheduling-system export holding more appointments, read on the controller by the module. Each item has the
+        keys of O(appointments).
+      - JSON or YAML - a list of items, or a mapping with an C(appointments) list.
+      - CSV - a header row naming item keys, one row an item; an empty cell is an option not set; C(appointment_clients)
+        and C(settings) cells hold JSON; the columns C(client_display_name), C(client_email_address) and
+        C(client_sms_capable_phone_number) give a single client instead.
+      - Errors name the file and the item (C(export.json[4]), C(export.csv line 5)) and the field.
+    type: dict
+    suboptions:
+      path:
+        description: Path of the file on the controller (UTF-8).
+        type: path
+        required: true
+      format:
+        description: File format; V(auto) goes by the extension (C(.csv), C(.yml)/C(.yaml), else JSON).
+        type: str
+        choices: [auto, json, yaml, csv]
+        default: auto
+      user:
+        description:
+          - Take only this organizer's items (compared case-insensitively), for a file shared by several organizers
+            (one task per organizer, as the C(virtual_appointments) role runs it). Every item of the file must then
+            name its C(user), and every item of the file is validated, so bad input anywhere in the file stops every
+            organizer before anything is written.
+        type: str
+  ledger:
+    description:
+      - What a previous run recorded - a mapping of external ID to C({online_meeting_id, user}), or a whole ledger
+        document of the C(virtual_appointments) role (C({format, appointments})).
+      - Items that give no C(online_meeting_id) take the recorded one for the same external ID and organizer, so
+        check mode is exact and absent items can be found. With a ledger, an external ID names one appointment; the
+        same external ID for several organizers is an error.
+    type: dict
+  purge:
+    description:
+      - With O(ledger), delete the meeting (and its appointment) of every ledger entry that no item names any more.
+        Nothing the ledger does not list is ever deleted. With no items at all, this removes everything the ledger
+        lists (decommission).
+    type: bool
+    default: false
   concurrency:
     description: C($batch) calls in flight at once (each carries up to 20 requests).
     type: int
@@ -115,6 +160,27 @@ EXAMPLES = r"""
 - name: Show what happened
   ansible.builtin.debug:
     msg: "{{ batch.summary }}"
+
+- name: Save a scheduling-system export (usually it arrives as a file; one row an appointment)
+  ansible.builtin.copy:
+    dest: /tmp/appointments-export.csv
+    mode: "0600"
+    content: |
+      external_id,user,subject,start_date_time,end_date_time,client_display_name,client_email_address
+      A-2001,adele.vance@contoso.onmicrosoft.com,Loan review,2026-12-03T10:00:00+01:00,2026-12-03T10:30:00+01:00,Lee Gu,leeg@contoso.com
+      A-2002,diego.siciliani@contoso.onmicrosoft.com,Card review,2026-12-03T11:00:00+01:00,2026-12-03T11:30:00+01:00,Pat Q,pat@contoso.com
+
+- name: Plan one organizer's share of the export; the module reads the file, not Ansible
+  cloudcomms.virtual_appointments.virtual_appointment_batch:
+    appointments_file:
+      path: /tmp/appointments-export.csv
+      user: adele.vance@contoso.onmicrosoft.com
+  check_mode: true
+  register: plan
+
+- name: Show the plan
+  ansible.builtin.debug:
+    msg: "{{ plan.summary }} ({{ plan.source.taken }} of the {{ plan.source.items }} rows are this organizer's)"
 """
 
 RETURN = r"""
@@ -175,6 +241,12 @@ diff:
   elements: dict
   sample: [{"before_header": "appointments[0] (external_id A-1001) updated", "before": {"meeting": {"subject": "a"}},
             "after_header": "appointments[0] (external_id A-1001) updated", "after": {"meeting": {"subject": "b"}}}]
+source:
+  description: What O(appointments_file) held - its items in all, the items taken, and the items by organizer.
+  returned: when O(appointments_file) is given
+  type: dict
+  sample: {"path": "/srv/export.csv", "format": "csv", "items": 300, "taken": 50,
+           "users": {"adele.vance@contoso.onmicrosoft.com": 50, "diego.siciliani@contoso.onmicrosoft.com": 250}}
 summary:
   description: Counts of items by action (an item whose meeting alone changed counts as updated).
   returned: always
@@ -192,58 +264,19 @@ waits:
   sample: {"retries": 3, "seconds": 3.0, "longest": 1.0, "by_reason": {"429 throttled": 3}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, plan
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
     ABSENT, FAILED, PRESENT, Item, Reconciler)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    appointment_problems, meeting_problems)
-
-ITEM_KEYS = ("external_id", "user", "state", "online_meeting_id", "subject", "start_date_time", "end_date_time") + \
-    models.APPOINTMENT_FIELDS
 
 
-def label(index, item):
-    external_id = item.get("external_id") if isinstance(item, dict) else None
-    return "appointments[%d]%s" % (index, " (external_id %s)" % external_id if external_id else "")
-
-
-def validate(appointments):
-    """Every problem of every item, before any request."""
-    problems, seen = [], {}
-    for index, item in enumerate(appointments):
-        where = label(index, item)
-        if not isinstance(item, dict):
-            problems.append("%s: must be a mapping" % where)
-            continue
-        unknown = sorted(set(item) - set(ITEM_KEYS))
-        if unknown:
-            problems.append("%s: unknown key(s) %s" % (where, ", ".join(unknown)))
-        for key in ("external_id", "user", "online_meeting_id"):
-            if item.get(key) is not None and not isinstance(item[key], str):
-                problems.append("%s.%s: must be a string, got %s" % (where, key, type(item[key]).__name__))
-        if not item.get("external_id"):
-            problems.append("%s.external_id: required" % where)
-        if item.get("state", PRESENT) not in (PRESENT, ABSENT):
-            problems.append("%s.state: must be present or absent, got %r" % (where, item.get("state")))
-        problems += meeting_problems(item, where)
-        problems += appointment_problems(item, where)
-        if isinstance(item.get("external_id"), str) and item["external_id"]:
-            key = ((item.get("user") or "").casefold(), item["external_id"])
-            if key in seen:
-                problems.append("%s.external_id: %s is also appointments[%d] for the same organizer"
-                                % (where, item["external_id"], seen[key]))
-            seen.setdefault(key, index)
-    return problems
-
-
-def to_item(index, spec):
+def to_item(where, spec):
     state = spec.get("state") or PRESENT
     appointment = models.desired_appointment(spec)
     appointment.setdefault("external_appointment_id", spec["external_id"])
-    return Item(label(index, spec), user=spec.get("user"), meeting_id=spec.get("online_meeting_id"),
+    return Item(where, user=spec.get("user"), meeting_id=spec.get("online_meeting_id"),
                 external_id=spec["external_id"], meeting=models.desired_meeting(spec), meeting_state=state,
                 appointment=appointment if state == PRESENT else None, appointment_state=state)
 
@@ -263,29 +296,47 @@ def item_result(spec, result, diff_mode):
     return out
 
 
-def run(module):
-    params = module.params
-    appointments = params["appointments"]
-    problems = validate(appointments)
+def gather(params):
+    """Every entry (where, item) of the batch, validated before any request, with ledger IDs and purge applied;
+    and what the export file held."""
+    entries, source, problems = plan.entries_of("appointments", params["appointments"] or []), None, []
+    problems += plan.validate(entries)
     if params["concurrency"] < 1 or params["concurrency"] > 16:
         problems.append("concurrency: must be between 1 and 16")
+    if params["purge"] and params["ledger"] is None:
+        problems.append("purge: needs ledger (only what the ledger lists is ever purged)")
     if problems:
         raise ValidationError(problems)
+    if params["appointments_file"]:
+        options = params["appointments_file"]
+        from_file, source = plan.read_export(options["path"], options["format"], options["user"])
+        problems = plan.duplicates(entries + from_file)  # the same external ID in the task and in the file
+        if problems:
+            raise ValidationError(problems)
+        entries += from_file
+    if params["ledger"] is not None:
+        entries = plan.with_ledger(entries, params["ledger"], params["purge"])
+    return entries, source
+
+
+def run(module):
+    params = module.params
+    entries, source = gather(params)
     items, skipped = [], []
-    for index, spec in enumerate(appointments):
+    for index, (where, spec) in enumerate(entries):
         if (spec.get("state") or PRESENT) == ABSENT and not spec.get("online_meeting_id"):
             skipped.append(index)
             module.warn("%s: state absent without online_meeting_id; Graph cannot find the meeting by external_id "
-                        "without creating it, so it was left alone" % label(index, spec))
+                        "without creating it, so it was left alone" % where)
             continue
-        items.append((index, to_item(index, spec)))
+        items.append((index, to_item(where, spec)))
     engine = Reconciler(module.client(concurrency=params["concurrency"]), module.check_mode, params["concurrency"])
     results = engine.run([item for dummy, item in items])
-    out = [None] * len(appointments)
+    out = [None] * len(entries)
     for (index, dummy), result in zip(items, results):
-        out[index] = item_result(appointments[index], result, module.diff_mode)
+        out[index] = item_result(entries[index][1], result, module.diff_mode)
     for index in skipped:
-        spec = appointments[index]
+        spec = entries[index][1]
         out[index] = {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
                       "online_meeting_id": None,
                       "join_web_url": None, "appointment_client_join_web_url": None, "action": "unchanged",
@@ -295,36 +346,37 @@ def run(module):
         summary[action] = sum(1 for r in out if r["action"] == action)
     changed = any(r.changed for r in results)
     result = {"changed": changed, "appointments": out, "summary": summary}
+    if source is not None:
+        result["source"] = source
     if module.diff_mode:
-        result["diff"] = task_diff(appointments, items, results)
+        result["diff"] = task_diff(entries, items, results)
     failed = [(index, r) for index, r in enumerate(out) if r["action"] == FAILED]
     if failed:
-        raise BatchFailed(failed, appointments, result)
+        raise BatchFailed(failed, entries, result)
     return result
 
 
-def task_diff(appointments, items, results):
+def task_diff(entries, items, results):
     """One diff entry per changed item, so ``--diff`` shows them as Ansible shows any diff (GitOps review)."""
-    entries = []
+    diffs = []
     for (index, dummy), result in zip(items, results):
         if not result.changed:
             continue
         diff = result.diff()
-        name = "%s %s" % (label(index, appointments[index]), result.action)
-        entries.append({"before_header": name, "after_header": name, "before": diff["before"],
-                        "after": diff["after"]})
-    return entries
+        name = "%s %s" % (entries[index][0], result.action)
+        diffs.append({"before_header": name, "after_header": name, "before": diff["before"], "after": diff["after"]})
+    return diffs
 
 
 class BatchFailed(CollectionError):
     """Some items failed: the message names every one; every item's result is still returned."""
 
-    def __init__(self, failed, appointments, result):
+    def __init__(self, failed, entries, result):
         lines = []
         for index, entry in failed:
             error = entry.get("error") or {}
-            lines.append("%s: %s" % (label(index, appointments[index]), error.get("message") or error))
-        super().__init__("%d of %d appointments failed: %s" % (len(failed), len(appointments), "; ".join(lines)))
+            lines.append("%s: %s" % (entries[index][0], error.get("message") or error))
+        super().__init__("%d of %d appointments failed: %s" % (len(failed), len(entries), "; ".join(lines)))
         self.result = result
 
     def fail_kwargs(self):
@@ -335,7 +387,14 @@ class BatchFailed(CollectionError):
 
 def main():
     module = GraphModule(dict(
-        appointments=dict(type="list", elements="dict", required=True),
+        appointments=dict(type="list", elements="dict", default=[]),
+        appointments_file=dict(type="dict", options=dict(
+            path=dict(type="path", required=True),
+            format=dict(type="str", choices=list(plan.FORMATS), default="auto"),
+            user=dict(type="str"),
+        )),
+        ledger=dict(type="dict"),
+        purge=dict(type="bool", default=False),
         concurrency=dict(type="int", default=4),
     ))
     module.run(run)

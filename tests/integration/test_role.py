@@ -34,9 +34,10 @@ def load_generator():
 class Inventory:
     """A generated inventory in a temp dir, its seed, and helpers to edit its host_vars."""
 
-    def __init__(self, root, appointments=30, organizers=3, tenants=2):
+    def __init__(self, root, appointments=30, organizers=3, tenants=2, export=None):
         self.root = str(root)
-        load_generator().generate(appointments, organizers, tenants, self.root, "2026-12-07")
+        load_generator().generate(appointments, organizers, tenants, self.root, "2026-12-07", export=export)
+        self.export = os.path.join(self.root, "appointments.%s" % export) if export else None
         with open(os.path.join(self.root, "emulator-seed.json"), encoding="utf-8") as handle:
             self.seed = json.load(handle)
         self.hosts_file = os.path.join(self.root, "hosts.yml")
@@ -371,7 +372,7 @@ def test_flat_list_on_localhost(role, inventory, tmp_path):
     # Items of the flat list must name their organizer.
     write_playbook([{k: v for k, v in item.items() if k != "user"} for item in items[:1]] + items[1:])
     bad = role(str(playbook), inventory_args=local)
-    assert not bad.ok and "user is required in virtual_appointments_list" in bad.why()
+    assert not bad.ok and ".user: required in virtual_appointments_list" in bad.why()
     assert role.writes() == writes
 
 
@@ -380,6 +381,73 @@ def test_purge_without_ledger_fails_before_any_request(role, emulator):
     run = role(ledger=False, extra={"virtual_appointments_purge": True})
     assert not run.ok and "virtual_appointments_purge needs virtual_appointments_ledger_dir" in run.why()
     assert emulator.requests(since=since) == []
+
+
+def read_export(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_export(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_export_file_shared_by_organizers(emulator, tmp_path):
+    """virtual_appointments_file: the batch module reads a CSV export itself; each organizer takes its own rows."""
+    inventory = Inventory(tmp_path / "inventory", export="csv")
+    emulator.seed(inventory.seed)
+    role = Runner(emulator, inventory, tmp_path)
+    assert all("virtual_appointments" not in inventory.host_vars(host) for host in inventory.hosts())
+    rows = read_export(inventory.export)
+    stranger = dict(rows[0], external_id="STRANGER-1", user="nobody@contoso.onmicrosoft.com")
+    write_export(inventory.export, rows + [stranger])
+
+    first = role()
+    assert first.ok, first.why()
+    report = first.report()
+    assert report["summary"]["created"] == 30 and report["summary"]["total"] == 30, report["summary"]
+    assert report["unclaimed"] == {inventory.export: {"nobody@contoso.onmicrosoft.com": 1}}
+    assert any(line.startswith("Left alone: 1 appointments of %s" % inventory.export) for line in first.summary_lines())
+    assert all(result["source"]["items"] == 31 for result in first.batches().values())
+    host = inventory.hosts()[0]
+    assert len(role.ledger_file(host)["appointments"]) == 10
+    writes = role.writes()
+    again = role()
+    assert again.ok and again.changed_hosts() == [] and role.writes() == writes, again.why()
+
+    # One row changed: --check --diff shows it (meeting ids from the ledger), then the run writes it alone.
+    rows[3]["subject"] = "Rescheduled: " + rows[3]["subject"]
+    write_export(inventory.export, rows)
+    plan = role(args=["--check", "--diff"])
+    assert plan.ok and role.writes() == writes, plan.why()
+    assert [(r["external_id"], r["action"]) for r in plan.report()["appointments"] if r["action"] != "unchanged"] \
+        == [(rows[3]["external_id"], "updated")]
+    assert role().ok and role.writes() == writes + 1
+
+    # A bad row of one organizer stops every organizer before anything is written, naming the line and the field.
+    bad = [dict(row) for row in rows]
+    bad[7]["external_appointment_url"] = "not a url"
+    write_export(inventory.export, bad)
+    since = role.seq()
+    failed = role()
+    assert not failed.ok
+    assert sorted(failed.run.json["stats"]) == inventory.hosts()
+    assert all(stats["failures"] == 1 for stats in failed.run.json["stats"].values())
+    wanted = "appointments.csv line 9 (external_id %s).external_appointment_url" % rows[7]["external_id"]
+    batches = failed.batches()
+    assert sorted(batches) == inventory.hosts() and all(wanted in r["msg"] for r in batches.values()), failed.why()
+    assert emulator.requests(since=since, kind="graph") == []
+
+    # Purge: a row that left the file is deleted, from the ledger's meeting id.
+    write_export(inventory.export, rows[1:])
+    purged = role(extra={"virtual_appointments_purge": True})
+    assert purged.ok, purged.why()
+    assert [(r["external_id"], r["action"]) for r in purged.report()["appointments"] if r["action"] != "unchanged"] \
+        == [(rows[0]["external_id"], "deleted")]
+    assert len(role.meetings()) == 29
 
 
 def test_ansible_doc_shows_the_role_argument_spec():
@@ -391,5 +459,5 @@ def test_ansible_doc_shows_the_role_argument_spec():
     assert proc.returncode == 0, proc.stderr
     for name in ("virtual_appointments_connection", "virtual_appointments_list", "virtual_appointments_ledger_dir",
                  "virtual_appointments_purge", "virtual_appointments_report_dir", "virtual_appointments_concurrency",
-                 "virtual_appointments_mode", "external_id", "client_secret"):
+                 "virtual_appointments_mode", "external_id", "client_secret", "virtual_appointments_file"):
         assert name in proc.stdout, name

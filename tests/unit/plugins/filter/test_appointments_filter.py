@@ -25,42 +25,15 @@ def test_filters_are_registered():
                                              "appointments_csv", "appointments_report_lines"}
 
 
-def test_plan_defaults_user_and_takes_meeting_ids_from_the_ledger():
-    items = [{"external_id": "A-1", "subject": "x"}, {"external_id": "A-2"}, {"external_id": "A-3", "user": DIEGO},
-             {"external_id": "A-4", "online_meeting_id": "given"}]
-    known = ledger(**{"A-1": ("m1", ADELE.upper()), "A-3": ("m3", ADELE), "A-4": ("m4", ADELE)})
-    plan = appointments_plan(items, organizer=ADELE, ledger=known, ledger_enabled=True)
-    assert plan == [{"external_id": "A-1", "subject": "x", "user": ADELE, "online_meeting_id": "m1"},
-                    {"external_id": "A-2", "user": ADELE},
-                    {"external_id": "A-3", "user": DIEGO},  # another organizer: not the ledger's meeting
-                    {"external_id": "A-4", "online_meeting_id": "given", "user": ADELE}]
-    assert items[1] == {"external_id": "A-2"}  # the input is not changed
+def test_plan_defaults_user_and_copies_the_items():
+    items = [{"external_id": "A-1", "subject": "x"}, {"external_id": "A-3", "user": DIEGO}]
+    assert appointments_plan(items, organizer=ADELE, ledger_enabled=True) == [
+        {"external_id": "A-1", "subject": "x", "user": ADELE}, {"external_id": "A-3", "user": DIEGO}]
+    assert items[0] == {"external_id": "A-1", "subject": "x"}  # the input is not changed
 
 
-def test_purge_appends_only_what_the_ledger_lists_and_the_inventory_does_not():
-    known = ledger(**{"A-1": ("m1", ADELE), "A-9": ("m9", ADELE), "B-1": ("b1", DIEGO)})
-    plan = appointments_plan([{"external_id": "A-1"}, {"external_id": "NEW"}], organizer=ADELE, ledger=known,
-                             ledger_enabled=True, purge=True)
-    assert plan[2:] == [{"external_id": "A-9", "user": ADELE, "online_meeting_id": "m9", "state": "absent"},
-                        {"external_id": "B-1", "user": DIEGO, "online_meeting_id": "b1", "state": "absent"}]
-    assert appointments_plan([{"external_id": "A-1"}], organizer=ADELE, ledger=known, ledger_enabled=True) == \
-        [{"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1"}]
-
-
-def test_an_item_moved_to_another_organizer_is_purged_from_the_old_one():
-    known = ledger(**{"A-1": ("m1", ADELE)})
-    plan = appointments_plan([{"external_id": "A-1", "user": DIEGO}], organizer=ADELE, ledger=known,
-                             ledger_enabled=True, purge=True)
-    assert plan == [{"external_id": "A-1", "user": DIEGO},
-                    {"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1", "state": "absent"}]
-
-
-def test_decommission_sends_every_ledger_entry_absent():
-    known = ledger(**{"A-2": ("m2", ADELE), "A-1": ("m1", ADELE)})
-    assert appointments_plan([{"external_id": "X"}], organizer=ADELE, ledger=known, ledger_enabled=True,
-                             mode="decommission") == [
-        {"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1", "state": "absent"},
-        {"external_id": "A-2", "user": ADELE, "online_meeting_id": "m2", "state": "absent"}]
+def test_decommission_sends_no_item_the_module_removes_the_ledger():
+    assert appointments_plan([{"external_id": "X"}], organizer=ADELE, ledger_enabled=True, mode="decommission") == []
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -78,26 +51,33 @@ def test_flat_list_items_must_name_their_user_and_all_problems_are_listed():
         appointments_plan([], flat=[{"external_id": "A-1"}, {"external_id": "A-2", "user": ADELE}, "junk",
                                     {"external_id": "A-3"}])
     text = str(caught.value)
-    assert "virtual_appointments_list[0] (external_id A-1): user is required" in text
+    assert "virtual_appointments_list[0] (external_id A-1).user: required in virtual_appointments_list" in text
     assert "virtual_appointments_list[2]: must be a mapping" in text
-    assert "virtual_appointments_list[3] (external_id A-3)" in text
+    assert "virtual_appointments_list[3] (external_id A-3).user" in text
     assert appointments_plan([{"external_id": "A-1"}], organizer=ADELE,
                              flat=[{"external_id": "B-1", "user": DIEGO}]) == [
         {"external_id": "A-1", "user": ADELE}, {"external_id": "B-1", "user": DIEGO}]
 
 
-def test_with_a_ledger_an_external_id_names_one_appointment_per_host():
-    items = [{"external_id": "A-1", "user": ADELE}, {"external_id": "A-1", "user": DIEGO}]
-    assert len(appointments_plan([], flat=items)) == 2  # without a ledger, the module's rule (per organizer) holds
-    with pytest.raises(AnsibleFilterError, match="A-1 each appear for several organizers"):
-        appointments_plan([], flat=items, ledger_enabled=True)
+def test_plan_validates_every_item_naming_the_role_variable_and_the_field():
+    with pytest.raises(AnsibleFilterError) as caught:
+        appointments_plan([{"external_id": "A-1", "start_date_time": "2026-12-01T10:00:00Z",
+                            "end_date_time": "2026-12-01T09:00:00Z"},
+                           {"external_id": "A-2", "colour": "red"}, {"external_id": "A-1"}], organizer=ADELE)
+    text = str(caught.value)
+    assert text.startswith("Invalid input: ")
+    assert "virtual_appointments[0] (external_id A-1)" in text and "end_date_time" in text
+    assert "virtual_appointments[1] (external_id A-2): unknown key(s) colour" in text
+    assert "virtual_appointments[2] (external_id A-1).external_id: A-1 is also virtual_appointments[0]" in text
+    with pytest.raises(AnsibleFilterError, match="virtual_appointments: must be a list, got str"):
+        appointments_plan("A-1", organizer=ADELE)
 
 
 def test_a_corrupt_ledger_is_an_error():
     with pytest.raises(AnsibleFilterError, match="not a virtual_appointments ledger"):
-        appointments_plan([], organizer=ADELE, ledger=["x"], ledger_enabled=True)
-    with pytest.raises(AnsibleFilterError, match="appointments.A-1 must be a mapping with online_meeting_id"):
-        appointments_plan([], organizer=ADELE, ledger={"appointments": {"A-1": {"user": ADELE}}}, ledger_enabled=True)
+        appointments_ledger([], previous={"format": 1, "appointments": ["x"]})
+    with pytest.raises(AnsibleFilterError, match="A-1: must be a mapping with online_meeting_id"):
+        appointments_ledger([], previous={"format": 1, "appointments": {"A-1": {"user": ADELE}}})
 
 
 def result(external_id, action, meeting_id, user=ADELE, state="present", **extra):
