@@ -21,10 +21,20 @@ VBIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.stamp
 REQUIREMENT_FILES := requirements.txt requirements-dev.txt requirements-dev.lock
 
+# The second leg of `make test-matrix`: ansible-core 2.21 needs Python 3.12 (pyenv's newest 3.12 if there is
+# one, else python3.12 on PATH); its venv holds only the exact pins of requirements-sanity-2.21.txt.
+PYTHON_2_21 := $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12))),python3.12)
+VENV_2_21 := .venv-2.21
+# antsibull-docs (the docs lint of `make lint`) cannot share .venv: see requirements-docs.txt.
+VENV_DOCS := .venv-docs
+# The venv whose ansible-test `make sanity` runs (make sanity SANITY_VENV=.venv-2.21, or make sanity-2.21).
+SANITY_VENV := $(VENV)
+
 SANITY_ARGS :=
 PYTEST_ARGS :=
 LINT_ARGS :=
 BENCH_ARGS :=
+CHAOS_ARGS :=
 
 # Tool environment: our .venv first on PATH (ansible-test, ansible-lint and
 # shellcheck come from it), no colour codes in logs, no user config leaking in.
@@ -35,19 +45,24 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 unexport ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS PYTHONPATH VIRTUAL_ENV
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock sanity units integration lint test demo bench bench-emulator build clean
+.PHONY: help venv lock sanity sanity-2.21 test-matrix units integration lint test demo demo-installed changelog bench bench-emulator chaos build clean
 
 help:
 	@echo 'make venv            create/refresh .venv from requirements-dev.txt + requirements-dev.lock'
 	@echo 'make demo            run the end-to-end demo against the embedded Graph emulator'
-	@echo 'make test            venv, sanity, units, integration, lint (stops at the first failure)'
+	@echo 'make demo-installed  the demo from the built tarball installed into an empty collections path'
+	@echo 'make test            venv, sanity, sanity-2.21, units, integration, lint (stops at the first failure)'
 	@echo 'make sanity          ansible-test sanity on a staged copy      (SANITY_ARGS=...)'
+	@echo 'make sanity-2.21     the same on ansible-core 2.21 / Python 3.12 (.venv-2.21)'
+	@echo 'make test-matrix     sanity on both: 2.19 / Python 3.11 and 2.21 / Python 3.12'
 	@echo 'make units           pytest tests/unit                         (PYTEST_ARGS=...)'
 	@echo 'make integration     pytest tests/integration                  (PYTEST_ARGS=...)'
-	@echo 'make lint            ansible-lint (offline) and antsibull-changelog lint'
+	@echo 'make lint            ansible-lint (offline), antsibull-changelog lint, antsibull-docs lint (.venv-docs)'
 	@echo 'make bench           benchmark the collection against the emulator (--quick: BENCH_ARGS=--quick)'
 	@echo 'make bench-emulator  benchmark the Graph emulator'
+	@echo 'make chaos           provision 500 appointments under injected faults; exact state, re-run writes nothing (CHAOS_ARGS=...)'
 	@echo 'make build           ansible-galaxy collection build into build/'
+	@echo 'make changelog       regenerate CHANGELOG.rst from changelogs/ (make lint checks it is current)'
 	@echo 'make lock            re-freeze requirements-dev.lock from requirements-dev.txt'
 	@echo 'make clean           remove .venv, build outputs, caches, staged copies'
 
@@ -62,6 +77,20 @@ $(STAMP): $(REQUIREMENT_FILES)
 	$(VPY) -m pip install --quiet --disable-pip-version-check \
 	  -r requirements-dev.txt -c requirements-dev.lock
 	$(VPY) -m pip check
+	touch $@
+
+# The ansible-core 2.21 / Python 3.12 venv of `make sanity-2.21`: exact pins, nothing else.
+$(VENV_2_21)/.stamp: requirements-sanity-2.21.txt
+	test -x $(VENV_2_21)/bin/python || { rm -rf $(VENV_2_21); $(PYTHON_2_21) -m venv $(VENV_2_21); }
+	$(VENV_2_21)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sanity-2.21.txt
+	$(VENV_2_21)/bin/python -m pip check
+	touch $@
+
+# The venv of the docs lint (antsibull-docs and the ansible-core it runs): exact pins, nothing else.
+$(VENV_DOCS)/.stamp: requirements-docs.txt
+	test -x $(VENV_DOCS)/bin/python || { rm -rf $(VENV_DOCS); $(PYTHON) -m venv $(VENV_DOCS); }
+	$(VENV_DOCS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	$(VENV_DOCS)/bin/python -m pip check
 	touch $@
 
 # Re-resolve requirements-dev.txt in a throw-away venv and freeze the result.
@@ -81,23 +110,36 @@ lock:
 # removed afterwards. ansible-test bootstraps pip into each sanity venv with a
 # script it downloads from a host unreachable here; tools/get_pip_standin.py is
 # put at the cache path it looks at first (never over a genuine download).
-# --local: the controller side runs from .venv (which pins the same ansible-core);
-# each sanity test still gets its own cached venv under ~/.ansible/test/venv.
-# (--venv would rebuild a controller venv inside the staged copy on every run.)
-sanity: $(STAMP)
+# --local: the controller side runs from $(SANITY_VENV) (.venv, or .venv-2.21 for
+# the 2.21 leg), whose python and ansible-test are used; each sanity test still gets
+# its own cached venv under ~/.ansible/test/venv. (--venv would rebuild a controller
+# venv inside the staged copy on every run.) .venv stays on PATH for shellcheck.
+sanity: $(STAMP) $(SANITY_VENV)/.stamp
+	sanity_bin="$(CURDIR)/$(SANITY_VENV)/bin"
 	stage=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NAMESPACE)-$(NAME)-sanity.XXXXXX")
 	trap 'rm -rf "$$stage"' EXIT
 	dest="$$stage/ansible_collections/$(NAMESPACE)/$(NAME)"
 	tools/stage_collection.sh "$$dest"
-	pyver=$$($(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-	pip_version=$$($(VPY) tools/ansible_test_pip_version.py "$$pyver")
+	pyver=$$("$$sanity_bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	pip_version=$$("$$sanity_bin/python" tools/ansible_test_pip_version.py "$$pyver")
 	cache="$$HOME/.ansible/test/cache/get_pip_$${pip_version//./_}.py"
 	mkdir -p "$$(dirname "$$cache")"
 	if [[ ! -e "$$cache" ]] || grep -q 'Offline stand-in for the get-pip' "$$cache"; then
 	  cp tools/get_pip_standin.py "$$cache"
 	fi
 	cd "$$dest"
-	ansible-test sanity --local --python "$$pyver" --color no $(SANITY_ARGS)
+	PATH="$$sanity_bin:$$PATH" ansible-test sanity --local --python "$$pyver" --color no $(SANITY_ARGS)
+
+sanity-2.21:
+	$(MAKE) --no-print-directory sanity SANITY_VENV=$(VENV_2_21)
+
+# Sanity on every supported pair, one after the other.
+test-matrix:
+	for venv in $(VENV) $(VENV_2_21); do
+	  start=$$SECONDS
+	  $(MAKE) --no-print-directory sanity SANITY_VENV="$$venv"
+	  echo "==> make sanity SANITY_VENV=$$venv: ok in $$((SECONDS - start)) s"
+	done
 
 units: $(STAMP)
 	$(VPY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -105,14 +147,18 @@ units: $(STAMP)
 integration: $(STAMP)
 	$(VPY) -m pytest tests/integration $(PYTEST_ARGS)
 
-lint: $(STAMP)
+# The docs lint checks docs/docsite (links.yml, extra-docs.yml, the guides with rstcheck) and, with --plugin-docs,
+# every plugin's and role's documentation markup; it runs the ansible-core of .venv-docs.
+lint: $(STAMP) $(VENV_DOCS)/.stamp
 	ansible-lint --offline $(LINT_ARGS)
 	antsibull-changelog lint
+	tools/changelog.sh --check
+	PATH="$(CURDIR)/$(VENV_DOCS)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
 
 # Each stage in its own sub-make, in order, so that `make -j` can't reorder them;
 # the first failure stops the rest (set -e) and make exits non-zero.
 test:
-	for stage in venv sanity units integration lint; do
+	for stage in venv sanity sanity-2.21 units integration lint; do
 	  start=$$SECONDS
 	  $(MAKE) --no-print-directory "$$stage"
 	  echo "==> make $$stage: ok in $$((SECONDS - start)) s"
@@ -120,8 +166,25 @@ test:
 
 # ---------------------------------------------------------------- tools
 
+# CHANGELOG.rst from changelogs/ (the unreleased fragments as the release of galaxy.yml's version; changelog.yaml
+# and the fragments stay as they are, see tools/changelog.sh). `make lint` checks that it is current.
+changelog: $(STAMP)
+	tools/changelog.sh
+
 demo: $(STAMP)
 	$(VPY) tools/demo.py
+
+# The demo from the built collection, as users get it: build the tarball, install it into an empty directory and
+# run the demo with only that copy on the collections path (tests/integration/test_packaging.py does the same,
+# smaller, and checks the result in the emulator's state).
+demo-installed: $(STAMP)
+	tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NAMESPACE)-$(NAME)-installed.XXXXXX")
+	trap 'rm -rf "$$tmp"' EXIT
+	ansible-galaxy collection build --output-path "$$tmp/build"
+	tarball="$$tmp/build/$(NAMESPACE)-$(NAME)-$$(sed -n 's/^version: *//p' galaxy.yml).tar.gz"
+	ANSIBLE_HOME="$$tmp/ansible-home" ANSIBLE_COLLECTIONS_PATH="$$tmp/collections" \
+	  ansible-galaxy collection install --offline -p "$$tmp/collections" "$$tarball"
+	$(VPY) tools/demo.py --collections-path "$$tmp/collections"
 
 bench: $(STAMP)
 	$(VPY) -m tests.bench.collection_bench $(BENCH_ARGS)
@@ -129,11 +192,15 @@ bench: $(STAMP)
 bench-emulator: $(STAMP)
 	$(VPY) -m tests.bench.emulator_bench
 
+# Writes tests/chaos/results/chaos.md; exits non-zero when the state differs or the re-run writes.
+chaos: $(STAMP)
+	$(VPY) -m tests.chaos.chaos_run --appointments 500 $(CHAOS_ARGS)
+
 build: $(STAMP)
 	mkdir -p build
 	ansible-galaxy collection build --force --output-path build
 
 clean:
-	rm -rf $(VENV) build tests/output .pytest_cache .ansible .cache changelogs/.plugin-cache.yaml
+	rm -rf $(VENV) $(VENV_2_21) $(VENV_DOCS) build tests/output .pytest_cache .ansible .cache changelogs/.plugin-cache.yaml
 	find . -path ./.git -prune -o -type d -name __pycache__ -exec rm -rf {} +
 	rm -rf "$${TMPDIR:-/tmp}"/$(NAMESPACE)-$(NAME)-sanity.*

@@ -9,6 +9,10 @@ virtual_appointments role, end to end against the local Graph emulator.
    appointment and the fields that would change, and nothing is written;
 5. stops the emulator.
 
+The collection comes from this checkout, or with ``--collections-path DIR`` from a copy installed there
+(``ansible-galaxy collection install -p DIR``; ``make demo-installed`` builds, installs and runs it that way): then
+DIR is the only place Ansible looks for collections.
+
 Nothing is written into the checkout: the ledger, the report and the inventory copy live in a temporary directory
 that is removed at the end (pass --keep to keep it).
 """
@@ -47,10 +51,12 @@ def collection_path(workdir):
     return os.path.join(workdir, "collections")
 
 
-def environment(emu, workdir):
+def environment(emu, workdir, collections_path=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CLOUDCOMMS_", "ANSIBLE_"))}
     env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collection_path(workdir),
+        # Only this path: no ~/.ansible/collections, no ansible_collections on sys.path.
+        "ANSIBLE_COLLECTIONS_PATH": collections_path or collection_path(workdir),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "0",
         # Task results as one JSON document (the test callback); the demo prints what matters from it.
         "ANSIBLE_STDOUT_CALLBACK": "json_results", "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
         "ANSIBLE_FORKS": "6", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
@@ -67,9 +73,9 @@ def environment(emu, workdir):
 
 
 class Demo:
-    def __init__(self, emu, workdir):
+    def __init__(self, emu, workdir, collections_path=None):
         self.emu, self.workdir = emu, workdir
-        self.env = environment(emu, workdir)
+        self.env = environment(emu, workdir, collections_path)
         self.ledger = os.path.join(workdir, "ledger")
         self.report = os.path.join(workdir, "report")
         self.seen = emu.metrics()
@@ -99,6 +105,24 @@ class Demo:
                  sum(1 for s in stats.values() if s["failures"]), elapsed))
         self.graph_counts()
         return document
+
+    def where(self):
+        """Say which copy of the collection Ansible loads (ansible-galaxy collection list, with the demo's env)."""
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-galaxy"), "collection", "list",
+                               "cloudcomms.virtual_appointments", "--format", "json"], cwd=self.workdir, env=self.env,
+                              capture_output=True, text=True, check=False, timeout=120)
+        try:
+            found = {path: entry["cloudcomms.virtual_appointments"]["version"]
+                     for path, entry in json.loads(proc.stdout).items() if "cloudcomms.virtual_appointments" in entry}
+        except (ValueError, KeyError, TypeError):
+            found = {}
+        if len(found) != 1:
+            print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+            raise SystemExit("expected exactly one cloudcomms.virtual_appointments on the collections path, found %d"
+                             % len(found))
+        path, version = next(iter(found.items()))
+        print("   collection cloudcomms.virtual_appointments %s from %s"
+              % (version, path.replace(self.workdir, "$DEMO")))
 
     @staticmethod
     def task_result(document, name):
@@ -137,14 +161,24 @@ def edit_one(copy):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (ledger, report, copy)")
+    parser.add_argument("--collections-path", metavar="DIR",
+                        help="run the collection installed in DIR (ansible-galaxy collection install -p DIR) "
+                             "instead of this checkout; DIR is then the only collections path")
     args = parser.parse_args()
+    if args.collections_path:
+        args.collections_path = os.path.abspath(args.collections_path)
+        if not os.path.isfile(os.path.join(args.collections_path, "ansible_collections", "cloudcomms",
+                                           "virtual_appointments", "MANIFEST.json")):
+            parser.error("no installed cloudcomms.virtual_appointments (MANIFEST.json) under %s"
+                         % args.collections_path)
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="virtual-appointments-demo-")
     try:
         step("Starting the Graph + identity emulator with the example tenants (examples/inventory/emulator-seed.json)")
         with EmulatorProcess(["--seed", SEED]) as emu:
             print("   graph_url %s, CA %s" % (emu.graph_url, emu.ca_file))
-            demo = Demo(emu, workdir)
+            demo = Demo(emu, workdir, args.collections_path)
+            demo.where()
 
             step("1. Provision examples/inventory: 2 tenants (groups), 6 organizers (hosts), 300 appointments")
             demo.provision(os.path.join(INVENTORY, "hosts.yml"), "-e", "virtual_appointments_summary_limit=5")
