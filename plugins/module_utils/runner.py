@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import warnings
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import CollectionError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    ConnectionSettings, connection_spec)
+    ConnectionSettings, connection_spec, option_type_problems, relaxed_spec)
 
 INSECURE_WARNING = ("validate_certs is false: the TLS certificates of Microsoft Graph and of the authority are not "
                     "verified, so tokens and data can be intercepted. Use ca_path for a private CA instead.")
@@ -23,8 +24,13 @@ class GraphModule:
     """Composition over AnsibleModule (amazon.aws style): ``run(fn)`` calls ``fn(self)`` and exits."""
 
     def __init__(self, argument_spec, supports_check_mode=True, **kwargs):
-        self.module = AnsibleModule(argument_spec=connection_spec(**argument_spec),
-                                    supports_check_mode=supports_check_mode, **kwargs)
+        # The module's own options as the task gave them, before the argument spec converts them (``subject: no``
+        # would be "False", ``external_id: 0755`` "493"): values of another type are refused, naming the option.
+        problems = option_type_problems(basic._load_params(), argument_spec)  # pylint: disable=protected-access
+        spec = connection_spec(**(relaxed_spec(argument_spec) if problems else argument_spec))
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        if problems:
+            self.module.fail_json(msg="Invalid input: " + "; ".join(problems), problems=problems)
         self._client = None
         self.settings = None
 

@@ -11,6 +11,7 @@ the default.  ``cloud`` sets the authority host, Graph endpoint and token scope 
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import unicodedata
@@ -177,25 +178,88 @@ class ConnectionSettings:
 
 
 # -- validation of appointment and meeting values, before any request -------------------------------------------------
-EMAIL = re.compile(r"^[^@\s\"<>,;]+@[^@\s\"<>,;]+\.[^@\s\"<>,;.]{2,}$")
-PHONE = re.compile(r"^\+?\(?[0-9][0-9 ()./-]{5,30}$")
+# One rule per kind of field, so the same value gets the same answer in every module, the batch and the role:
+#   text      (subject, display_name, external_appointment_id): a string, at most MAX_LENGTH characters, valid Unicode
+#             without control characters (newlines, tabs, NUL, escape, line separators, lone surrogates);
+#   id        (external_id, online_meeting_id, user): text that is one token - no white space, no invisible format
+#             characters, none of / \ ? # % and not "." or ".." (IDs end up in URL paths, ledgers, file names and
+#             CSV cells; Graph IDs and user principal names never hold them; a guest's UPN has #EXT#, so user may
+#             hold #);
+#   e-mail, phone number, URL, date-time: text of that form;
+#   flag      (settings.*): true or false.
+# A value of another type (YAML reads unquoted no/yes/on/off as booleans, 0755 and 1.5e+3 as numbers, 2026-11-24 as
+# a date) is refused with a hint to quote it, never turned into "False" or "493".
+EMAIL_LOCAL = re.compile(r"^[^@\s\"<>,;:()\[\]\\]+$")
+DOMAIN_LABEL = re.compile(r"^[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?$")
+PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
+PHONE_DIGITS = (7, 15)  # E.164: at most 15 digits
+DATE_TIME = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}[Tt ]\d{2}")
 MAX_LENGTH = {"display_name": 256, "email_address": 320, "sms_capable_phone_number": 40,
               "external_appointment_id": 1024, "external_appointment_url": 2048,
-              "appointment_client_join_web_url": 2048, "subject": 1024, "external_id": 512}
+              "appointment_client_join_web_url": 2048, "subject": 1024, "external_id": 512,
+              "user": 320, "online_meeting_id": 1024, "start_date_time": 64, "end_date_time": 64}
+ID_FIELDS = ("external_id", "user", "online_meeting_id")
+ID_FORBIDDEN = {"external_id": "/\\?#%", "online_meeting_id": "/\\?#%", "user": "/\\?%"}
 CLIENT_KEYS = ("display_name", "email_address", "sms_capable_phone_number")
 SETTINGS_KEYS = ("allow_client_to_join_using_browser",)
+_TYPE_NAMES = ((bool, "bool", "YAML reads unquoted yes/no/on/off/true/false as a boolean"),
+               (int, "int", "YAML reads unquoted numbers such as 1001 or 0755 (octal) as numbers"),
+               (float, "float", "YAML reads unquoted numbers such as 1.5 or 1.0e+3 as numbers"),
+               (datetime.datetime, "datetime", "YAML reads an unquoted 2026-11-24 10:00:00 as a date-time"),
+               (datetime.date, "date", "YAML reads an unquoted 2026-11-24 as a date"),
+               (list, "list", None), (dict, "dict", None))
+
+
+def type_name(value):
+    """The plain type name of a value (bool, int, float, date, datetime, list, dict, ...), also for Ansible's
+    tagged subclasses (_AnsibleTaggedDate is a date)."""
+    for kind, name, dummy in _TYPE_NAMES:
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def not_a_string(value, field):
+    """``field: must be a string, got bool (...: quote the value)``."""
+    hint = next((hint for kind, dummy, hint in _TYPE_NAMES if isinstance(value, kind)), None)
+    suffix = " (%s: quote the value)" % hint if hint else ""
+    return "%s: must be a string, got %s%s" % (field, type_name(value), suffix)
+
+
+def show(value, limit=60):
+    """A value for a message: its repr, cut short (a 100,000-character value is never echoed)."""
+    text = repr(value)
+    size = len(value) if isinstance(value, str) else len(text)
+    return text if len(text) <= limit else text[:limit] + "...(%d characters)" % size
+
+
+# The Unicode categories Cs (surrogates), and Cc, Zl and Zp (control characters, line and paragraph separators), as
+# character classes: a regular expression scans 10,000 items' strings many times faster than a category per character.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _bad_characters(value):
+    """What is wrong with the characters of a string: lone surrogates (bytes that were not UTF-8, read with
+    surrogateescape) or control characters; None when nothing."""
+    if _SURROGATES.search(value):
+        return "is not valid Unicode text (a lone surrogate such as \\udce9: the source was not UTF-8)"
+    if _CONTROLS.search(value):
+        return "contains control characters (newline, tab, ...)"
+    return None
 
 
 def _string_problems(value, field):
     if not isinstance(value, str):
-        return ["%s: must be a string, got %s" % (field, type(value).__name__)]
+        return [not_a_string(value, field)]
     problems = []
     name = field.rsplit(".", 1)[-1]
     limit = MAX_LENGTH.get(re.sub(r"\[\d+\]", "", name))
     if limit and len(value) > limit:
         problems.append("%s: longer than %d characters (%d)" % (field, limit, len(value)))
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value):
-        problems.append("%s: contains control characters (newline, tab, ...)" % field)
+    bad = _bad_characters(value)
+    if bad:
+        problems.append("%s: %s" % (field, bad))
     return problems
 
 
@@ -204,12 +268,56 @@ def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def id_problems(value, field, kind):
+    """An ID (``kind``: external_id, online_meeting_id or user): text that is one token (see the rules above)."""
+    problems = _string_problems(value, field)
+    if problems:
+        return problems
+    if not value.strip():
+        return ["%s: must not be empty" % field]
+    forbidden = ID_FORBIDDEN[kind]
+    if value in (".", "..") or any(ch in forbidden or ch.isspace() or (not ch.isascii() and
+                                                                        unicodedata.category(ch) == "Cf")
+                                   for ch in value):
+        return ["%s: %s is not an ID: IDs have no spaces, invisible characters or %s and are not . or .. "
+                "(they end up in URLs, ledgers and file names)" % (field, show(value), " ".join(forbidden))]
+    return []
+
+
+def _email_problem(value):
+    """Why ``value`` is not an e-mail address (local@domain, domain of dot-separated labels with a top-level domain of
+    two letters or more), or None."""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local or not EMAIL_LOCAL.match(local) or local.startswith(".") or local.endswith(".") \
+            or ".." in local:
+        return "not an e-mail address"
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(DOMAIN_LABEL.match(label) for label in labels) or len(labels[-1]) < 2 \
+            or labels[-1].isdigit():
+        return "not an e-mail address"
+    return None
+
+
+def _phone_problem(value):
+    digits = sum(ch.isdigit() for ch in value)
+    text = value.strip()
+    if not PHONE.match(text) or "+" in text[1:] or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+        return "not a phone number (%d to %d digits; spaces, ()-./ and a leading +)" % PHONE_DIGITS
+    return None
+
+
 def _url_problems(value, field):
     problems = _string_problems(value, field)
     if not problems:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-            problems.append("%s: must be an absolute http(s) URL, got %r" % (field, value[:80]))
+        try:
+            parts = urlsplit(value)
+            good = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+            if good:
+                parts.port  # pylint: disable=pointless-statement  # raises ValueError for a port out of range
+        except ValueError:  # "http://[::1" (unbalanced brackets), "https://host:99999"
+            good = False
+        if not good:
+            problems.append("%s: must be an absolute http(s) URL, got %s" % (field, show(value, 80)))
     return problems
 
 
@@ -227,7 +335,7 @@ def appointment_problems(values, where):
     clients = values.get("appointment_clients")
     if clients is not None:
         if not isinstance(clients, list):
-            problems.append("%s.appointment_clients: must be a list" % where)
+            problems.append("%s.appointment_clients: must be a list, got %s" % (where, type_name(clients)))
             clients = []
         seen = {}
         for index, client in enumerate(clients):
@@ -235,7 +343,8 @@ def appointment_problems(values, where):
             if not isinstance(client, dict):
                 problems.append("%s: must be a mapping with %s" % (field, ", ".join(CLIENT_KEYS)))
                 continue
-            unknown = sorted(set(client) - set(CLIENT_KEYS))
+            unknown = sorted(show(key) if not isinstance(key, str) or len(key) > 60 else key
+                             for key in set(client) - set(CLIENT_KEYS))
             if unknown:
                 problems.append("%s: unknown key(s) %s; known: %s" % (field, ", ".join(unknown), ", ".join(CLIENT_KEYS)))
             if all(_blank(client.get(k)) for k in ("email_address", "display_name")):
@@ -249,11 +358,10 @@ def appointment_problems(values, where):
                 problems += text_problems
                 if text_problems:
                     continue
-                if key == "email_address" and not EMAIL.match(value.strip()):
-                    problems.append("%s: not an e-mail address: %r" % (sub, value[:80]))
-                if key == "sms_capable_phone_number" and not PHONE.match(value.strip()):
-                    problems.append("%s: not a phone number (digits, spaces, ()-./ and a leading +): %r"
-                                    % (sub, value[:40]))
+                if key == "email_address" and _email_problem(value):
+                    problems.append("%s: not an e-mail address: %s" % (sub, show(value, 80)))
+                if key == "sms_capable_phone_number" and _phone_problem(value):
+                    problems.append("%s: %s: %s" % (sub, _phone_problem(value), show(value, 40)))
             email = client.get("email_address")
             if isinstance(email, str) and email.strip():
                 folded = email.strip().casefold()
@@ -263,41 +371,68 @@ def appointment_problems(values, where):
     settings = values.get("settings")
     if settings is not None:
         if not isinstance(settings, dict):
-            problems.append("%s.settings: must be a mapping" % where)
+            problems.append("%s.settings: must be a mapping, got %s" % (where, type_name(settings)))
         else:
-            unknown = sorted(set(settings) - set(SETTINGS_KEYS))
+            unknown = sorted(show(key) if not isinstance(key, str) or len(key) > 60 else key
+                             for key in set(settings) - set(SETTINGS_KEYS))
             if unknown:
                 problems.append("%s.settings: unknown key(s) %s; known: %s" % (where, ", ".join(unknown),
                                                                                ", ".join(SETTINGS_KEYS)))
             flag = settings.get("allow_client_to_join_using_browser")
             if flag is not None and not isinstance(flag, bool):
-                problems.append("%s.settings.allow_client_to_join_using_browser: must be true or false, got %r"
-                                % (where, flag))
+                problems.append("%s.settings.allow_client_to_join_using_browser: must be true or false, got %s"
+                                % (where, show(flag)))
     return problems
 
 
-def meeting_problems(values, where):
-    """Problems with meeting values (subject, start_date_time, end_date_time, external_id)."""
+def ids_problems(values, where):
+    """Problems with the IDs among ``values`` (external_id, online_meeting_id, user - only those that are set)."""
     problems = []
-    for key in ("subject", "external_id"):
+    for key in ID_FIELDS:
         if values.get(key) is not None:
-            problems += _string_problems(values[key], "%s.%s" % (where, key))
-    if isinstance(values.get("external_id"), str) and not values["external_id"].strip():
-        problems.append("%s.external_id: must not be empty" % where)
+            problems += id_problems(values[key], "%s.%s" % (where, key), key)
+    return problems
+
+
+def _time_problems(value, field):
+    """A date-time: an ISO 8601 string with a date and a time (an offset, else UTC), or a date-time YAML read."""
+    if isinstance(value, datetime.datetime):
+        return []
+    if not isinstance(value, str):
+        if isinstance(value, datetime.date):
+            return ["%s: a date alone is not a date-time (YAML reads an unquoted 2026-11-24 as a date): give the "
+                    "time and offset, quoted, e.g. \"2026-12-01T15:00:00+01:00\"" % field]
+        return ["%s: must be an ISO 8601 date-time string such as 2026-12-01T15:00:00+01:00, got %s"
+                % (field, type_name(value))]
+    problems = _string_problems(value, field)
+    if problems:
+        return problems
+    try:
+        parse_time(value)
+    except (ValueError, IndexError, OverflowError):
+        return ["%s: not an ISO 8601 date-time (e.g. 2026-12-01T15:00:00+01:00): %s" % (field, show(value, 40))]
+    if not DATE_TIME.match(value):
+        return ["%s: a date-time needs a time, e.g. 2026-12-01T15:00:00+01:00 (a date alone would mean midnight "
+                "UTC): %s" % (field, show(value, 40))]
+    return []
+
+
+def meeting_problems(values, where):
+    """Problems with meeting values (subject, start_date_time, end_date_time) and the IDs (external_id,
+    online_meeting_id, user) among ``values``."""
+    problems = []
+    if values.get("subject") is not None:
+        problems += _string_problems(values["subject"], "%s.subject" % where)
+    problems += ids_problems(values, where)
     times = {}
     for key in ("start_date_time", "end_date_time"):
         value = values.get(key)
         if value is None:
             continue
-        if not isinstance(value, str):
-            problems.append("%s.%s: must be an ISO 8601 date-time string such as 2026-12-01T15:00:00+01:00, got %s"
-                            % (where, key, type(value).__name__))
-            continue
-        try:
+        found = _time_problems(value, "%s.%s" % (where, key))
+        problems += found
+        if not found:
             times[key] = parse_time(value)
-        except (ValueError, IndexError):
-            problems.append("%s.%s: not an ISO 8601 date-time (e.g. 2026-12-01T15:00:00+01:00): %r"
-                            % (where, key, value[:40]))
     given = [k for k in ("start_date_time", "end_date_time") if values.get(k) is not None]
     if len(given) == 1:
         problems.append("%s: start_date_time and end_date_time go together (Graph changes both at once); %s is "
@@ -306,6 +441,48 @@ def meeting_problems(values, where):
         problems.append("%s: end_date_time (%s) must be after start_date_time (%s)"
                         % (where, values["end_date_time"], values["start_date_time"]))
     return problems
+
+
+def option_type_problems(raw, argument_spec, where=""):
+    """The module's options as the task gave them (``raw``, before Ansible's argument spec converts them) that are not
+    of their type: a string option given a boolean, number or date (``subject: no`` would become "False",
+    ``external_id: 0755`` "493"), a list of mappings or a mapping given anything else (Ansible would split a string
+    at commas and fail with "dictionary requested", naming no option).  Walks suboptions; ``where`` prefixes the
+    option path."""
+    problems = []
+    if not isinstance(raw, dict):
+        return problems
+    for name, option in argument_spec.items():
+        given = [key for key in [name] + list(option.get("aliases") or []) if raw.get(key) is not None]
+        if not given:
+            continue
+        value, field = raw[given[0]], where + given[0]
+        kind, elements = option.get("type", "str"), option.get("elements")
+        if kind == "str" and not isinstance(value, str):
+            problems.append(not_a_string(value, field))
+        elif kind == "list" and elements == "dict" and not isinstance(value, list):
+            problems.append("%s: must be a list of mappings, got %s" % (field, type_name(value)))
+        elif kind == "list" and isinstance(value, list):
+            for index, element in enumerate(value):
+                sub = "%s[%d]" % (field, index)
+                if elements == "str" and not isinstance(element, str):
+                    problems.append(not_a_string(element, sub))
+                elif elements == "dict" and not isinstance(element, dict):
+                    problems.append("%s: must be a mapping, got %s" % (sub, type_name(element)))
+                elif elements == "dict" and option.get("options"):
+                    problems += option_type_problems(element, option["options"], sub + ".")
+        elif kind == "dict" and not isinstance(value, dict):
+            problems.append("%s: must be a mapping, got %s" % (field, type_name(value)))
+        elif kind == "dict" and option.get("options"):
+            problems += option_type_problems(value, option["options"], field + ".")
+    return problems
+
+
+def relaxed_spec(argument_spec):
+    """``argument_spec`` with every option of type raw (names and aliases kept): for failing with the problems of
+    option_type_problems rather than the argument spec's first conversion error."""
+    return {name: dict(type="raw", aliases=list(option.get("aliases") or [])) for name, option in
+            argument_spec.items()}
 
 
 APPOINTMENT_OPTIONS = {

@@ -194,15 +194,15 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.er
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    APPOINTMENT_OPTIONS, appointment_problems)
+    APPOINTMENT_OPTIONS, appointment_problems, ids_problems)
 
 
 def run(module):
     params = module.params
     desired = models.desired_appointment(params)
     problems = appointment_problems({k: params.get(k) for k in models.APPOINTMENT_FIELDS}, "options")
-    if not params["online_meeting_id"]:
-        problems.append("options.online_meeting_id: must not be empty")
+    problems += ids_problems({"online_meeting_id": params["online_meeting_id"] or "", "user": params.get("user")},
+                             "options")
     if problems:
         raise ValidationError([p.replace("options.", "", 1) for p in problems])
     item = Item("virtual appointment", user=params.get("user"), meeting_id=params["online_meeting_id"],

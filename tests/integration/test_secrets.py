@@ -5,9 +5,11 @@ token the identity platform issued.  The token cache is mode 0600."""
 import copy
 import datetime
 import os
+import pathlib
 import stat
 import threading
 import time
+from urllib.parse import quote
 
 import pytest
 from cryptography import x509
@@ -18,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph, spec
 from tests.conftest import emulator_env
+from tests.integration.test_role import Inventory, Runner
 from tests.graph_emulator.directory import DEFAULT_SEED
 
 APP_ID = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
@@ -165,6 +168,9 @@ def test_no_secret_in_output_results_diffs_or_files(emulator, ansible_playbook, 
     assert not leaked, "secrets in -vvv output: %s" % leaked
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix not in (".pem", ".pfx")
              and p.name != "federated-token"]
+    caches = sorted(p.name for p in files if p.name.startswith("cache.json"))
+    # The delegated methods keep their MSAL token cache (and its lock file), mode 0600; the others write none.
+    assert caches == (["cache.json", "cache.json.lock"] if delegated else []), caches
     for path in files:
         text = path.read_text(errors="replace")
         plain_secrets = [s for s in secrets if s not in issued["access_tokens"] + issued["refresh_tokens"]]
@@ -189,3 +195,120 @@ def test_validate_certs_false_warns(emulator, ansible_playbook):
     run = ansible_playbook(playbook, env=emulator_env(emulator))
     warnings = run.result("info").get("warnings", [])
     assert any("validate_certs is false" in w for w in warnings), warnings
+
+
+def test_validate_certs_false_warns_in_results_and_output(emulator, ansible_playbook):
+    """Also on the write path (online_meeting, virtual_appointment_batch), in the result and in the default output."""
+    playbook = """
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/cloudcomms.virtual_appointments.graph:
+      validate_certs: false
+  tasks:
+    - name: meeting
+      cloudcomms.virtual_appointments.online_meeting:
+        user: %(user)s
+        external_id: insecure-1
+    - name: batch
+      cloudcomms.virtual_appointments.virtual_appointment_batch:
+        appointments:
+          - {external_id: insecure-2, user: %(user)s}
+""" % {"user": emulator.defaults["user_id"]}
+    run = ansible_playbook(playbook, env=emulator_env(emulator))
+    for name in ("meeting", "batch"):
+        result = run.result(name)
+        assert result.get("changed") and not result.get("failed"), result
+        assert any("validate_certs is false" in w for w in result.get("warnings", [])), (name, result)
+    shown = ansible_playbook(playbook, env=emulator_env(emulator), callback="default")
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    # Shown as a warning (ansible-core 2.19 shows a repeated warning once).
+    assert "[WARNING]: validate_certs is false" in shown.stdout + shown.stderr
+
+
+# ---------------------------------------------------------------- the role, at -vvv, with its reports and ledgers
+
+def secret_forms(secrets):
+    """Each secret as it could appear: itself, percent-encoded, and a JWT's signature on its own."""
+    forms = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        forms.update({secret, quote(secret, safe="")})
+        if secret.count(".") == 2 and secret.startswith("eyJ"):
+            forms.add(secret.rsplit(".", 1)[1])
+    return forms
+
+
+def find_leaks(texts, secrets):
+    """[(where, start of the secret)] for every secret form found in ``texts`` ({where: text})."""
+    forms = secret_forms(secrets)
+    return [(where, form[:10] + "...") for where, text in texts.items() for form in forms if form in text]
+
+
+def role_texts(run, tmp_path, role):
+    texts = {"output": run.run.stdout + run.run.stderr}
+    for directory in (role.ledger, role.report):
+        for path in sorted(p for p in pathlib.Path(directory).rglob("*") if p.is_file()):
+            texts[str(path.relative_to(tmp_path))] = path.read_text(errors="replace")
+    return texts
+
+
+@pytest.fixture
+def role_at_vvv(emulator, tmp_path):
+    inventory = Inventory(tmp_path / "inventory", appointments=6, organizers=2, tenants=2)
+    emulator.seed(inventory.seed)
+    role = Runner(emulator, inventory, tmp_path)
+    role.env["ANSIBLE_STDOUT_CALLBACK"] = "default"
+    return inventory, role
+
+
+def test_role_at_vvv_leaks_no_secret_in_output_reports_or_ledgers(emulator, role_at_vvv, tmp_path):
+    inventory, role = role_at_vvv
+    secrets = list(inventory.secrets().values())
+    # Create (diff of what is made), check mode with diff of a change, and the unchanged re-run - all at -vvv.
+    runs = [role(args=["-vvv", "--diff"])]
+    host = inventory.hosts()[0]
+    data = inventory.host_vars(host)
+    data["virtual_appointments"][0]["subject"] = "Rescheduled"
+    inventory.save_host_vars(host, data)
+    runs += [role(args=["-vvv", "--check", "--diff"]), role(args=["-vvv", "--diff"])]
+    for run in runs:
+        assert run.ok, run.why()
+    output = "".join(run.run.stdout + run.run.stderr for run in runs)
+    assert "<localhost> EXEC" in output and "Rescheduled" in output  # really -vvv, and the diff is shown
+    files = role_texts(runs[-1], tmp_path, role)
+    assert {"report/report.json", "report/report.csv"} <= set(files), sorted(files)
+    assert len([name for name in files if name.startswith("ledger/")]) == len(inventory.hosts())
+    issued = emulator.control("GET", "issued-tokens")
+    assert issued["access_tokens"], "the role signed in with its client secret"
+    secrets += issued["access_tokens"] + issued["refresh_tokens"]
+    texts = dict(files, output=output)
+    leaks = find_leaks(texts, secrets)
+    assert not leaks, leaks
+
+
+def test_a_planted_leak_is_caught(emulator, role_at_vvv, tmp_path):
+    """The scan above would see a leak: a play that prints a client secret at -vvv and writes it beside the report."""
+    inventory, role = role_at_vvv
+    secret_env, secret = next(iter(inventory.secrets().items()))
+    playbook = tmp_path / "leak.yml"
+    playbook.write_text("""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: A careless debug task
+      ansible.builtin.debug:
+        msg: "{{ lookup('ansible.builtin.env', '%s') }}"
+    - name: A careless copy beside the report
+      ansible.builtin.copy:
+        content: "token={{ lookup('ansible.builtin.env', '%s') | urlencode }}"
+        dest: "%s/leak.txt"
+        mode: "0600"
+""" % (secret_env, secret_env, role.report))
+    os.makedirs(role.report, exist_ok=True)
+    run = role(str(playbook), args=["-vvv"], inventory_args=["-i", "localhost,", "-c", "local"])
+    assert run.ok, run.why()
+    leaks = find_leaks(role_texts(run, tmp_path, role), [secret])
+    assert ("output", secret[:10] + "...") in leaks
+    assert ("report/leak.txt", quote(secret, safe="")[:10] + "...") in leaks

@@ -152,16 +152,19 @@ def test_unicode_text_is_fine():
                                               (["A-1001"], "list"), ({"id": "A"}, "dict")])
 def test_yaml_surprises_where_a_string_is_meant(value, type_name):
     expected = "must be a string, got %s" % type_name
-    assert one(appointment_problems({"external_appointment_id": value}, WHERE)) == \
-        "%s.external_appointment_id: %s" % (WHERE, expected)
-    assert one(appointment_problems({"external_appointment_url": value}, WHERE)) == \
-        "%s.external_appointment_url: %s" % (WHERE, expected)
+    assert one(appointment_problems({"external_appointment_id": value}, WHERE)).startswith(
+        "%s.external_appointment_id: %s" % (WHERE, expected))
+    assert one(appointment_problems({"external_appointment_url": value}, WHERE)).startswith(
+        "%s.external_appointment_url: %s" % (WHERE, expected))
     for key in ("display_name", "email_address", "sms_capable_phone_number"):
         client = {"display_name": "Grady", key: value}
-        assert one(appointment_problems({"appointment_clients": [client]}, WHERE)) == \
-            "%s.%s: %s" % (CLIENT_FIELD, key, expected)
-    for key in ("subject", "external_id"):
-        assert one(meeting_problems({key: value}, WHERE)) == "%s.%s: %s" % (WHERE, key, expected)
+        assert one(appointment_problems({"appointment_clients": [client]}, WHERE)).startswith(
+            "%s.%s: %s" % (CLIENT_FIELD, key, expected))
+    for key in ("subject", "external_id", "user", "online_meeting_id"):
+        problem = one(meeting_problems({key: value}, WHERE))
+        assert problem.startswith("%s.%s: %s" % (WHERE, key, expected)), problem
+        if type_name not in ("list", "dict"):
+            assert problem.endswith(": quote the value)"), problem
 
 
 @pytest.mark.parametrize("value, type_name", [(False, "bool"), (1e3, "float"), (20261201, "int")])
@@ -188,8 +191,8 @@ def test_client_needs_email_or_name():
 
 
 @pytest.mark.parametrize("clients, expected", [
-    ("gradya@contoso.com", WHERE + ".appointment_clients: must be a list"),
-    ({"email_address": "gradya@contoso.com"}, WHERE + ".appointment_clients: must be a list"),
+    ("gradya@contoso.com", WHERE + ".appointment_clients: must be a list, got str"),
+    ({"email_address": "gradya@contoso.com"}, WHERE + ".appointment_clients: must be a list, got dict"),
     (["gradya@contoso.com"], CLIENT_FIELD + ": must be a mapping with display_name, email_address, "
                                             "sms_capable_phone_number"),
 ])
@@ -220,7 +223,7 @@ def test_settings_flag_must_be_bool(flag):
 
 
 def test_settings_shape_and_unknown_keys():
-    assert one(appointment_problems({"settings": True}, WHERE)) == WHERE + ".settings: must be a mapping"
+    assert one(appointment_problems({"settings": True}, WHERE)) == WHERE + ".settings: must be a mapping, got bool"
     assert one(appointment_problems({"settings": {"allow_browser": True}}, WHERE)) == (
         WHERE + ".settings: unknown key(s) allow_browser; known: allow_client_to_join_using_browser")
     for flag in (True, False, None):
