@@ -135,7 +135,9 @@ options:
     default: 30
   max_retries:
     description:
-      - Retries of one request after throttling (429), 502, 503, 504 or a dropped connection.
+      - Retries of one request after throttling (429), 503, or - for requests that are safe to send twice (GET,
+        PUT, PATCH, DELETE, C(createOrGet)) - 500, 502, 504 or a dropped connection. Any other request is never
+        sent again once it may have reached Graph.
     type: int
     default: 10
   retry_timeout:

@@ -270,7 +270,7 @@ class Reconciler:
         conflicts = []
         for (result, kind, op), answer in zip(owners, self._write(ops)):
             if answer.status == 412 and kind == "appointment_update" and not second_try:
-                conflicts.append(result)
+                conflicts.append((result, answer.replayed))
                 continue
             if not answer.ok and not (answer.status == 404 and kind.endswith("_delete")):
                 result.fail(answer.error)
@@ -280,7 +280,9 @@ class Reconciler:
             self._replan_conflicts(conflicts)
 
     def _took_write(self, result, kind, op, answer):
-        gone = answer.status == 404
+        # 404 answering a DELETE: already gone - unless the DELETE was sent again after an attempt whose answer was
+        # lost, which is then what removed it.
+        gone = answer.status == 404 and not answer.replayed
         if kind == "meeting_delete":
             result.meeting_action = UNCHANGED if gone else DELETED
             result.meeting_exists = False
@@ -310,15 +312,24 @@ class Reconciler:
             result.appointment_action = UPDATED
 
     def _replan_conflicts(self, conflicts):
-        """412: someone changed the appointment since we read it; read again, plan again, write once more."""
-        for result in conflicts:
+        """412: the appointment changed since we read it - by someone else, or by our own PATCH when it was sent
+        again after its answer was lost (``replayed``).  Read all of them again (one batched round), plan again, write
+        once more.  A replayed PATCH whose re-read shows nothing left to do was ours: the item was updated."""
+        paths = []
+        for result, dummy in conflicts:
             meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
-            answer = self._read([{"method": "GET", "path": result.item.meeting_path(meeting_id) +
-                                  "/virtualAppointment"}])[0]
+            paths.append(result.item.meeting_path(meeting_id) + "/virtualAppointment")
+        answers = self._read([{"method": "GET", "path": path} for path in paths])
+        for (result, replayed), answer in zip(conflicts, answers):
+            before = result.appointment_before
             self._took_appointment(result, answer)
             if result.error is None:
+                meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
                 self._plan_appointment(result, meeting_id)
-        self._apply(conflicts, second_try=True)
+                if replayed and not result.pending and result.appointment is not None:
+                    result.appointment_before = before  # the diff shows what this run changed
+                    result.appointment_action = UPDATED
+        self._apply([result for result, dummy in conflicts], second_try=True)
 
 
 def _header(headers, name):

@@ -6,8 +6,17 @@
 Nothing here sleeps or reads the clock; callers pass ``now`` and a random source, so the policy is tested
 with a fake clock.  Rules (graph-api.md 7.2, 3.2; msal-and-retries.md 3.1-3.3):
 
-* 429, 502, 503, 504, dropped connections and read timeouts are retried: every request this collection sends is
-  idempotent (PUT, PATCH with If-Match, DELETE, GET, createOrGet).
+* Refusals are retried for every request: 429 and 503 say the service did not do it.
+* Lost or ambiguous answers - a dropped connection or read timeout after the request was sent, 500, 502, 504 - are
+  retried only for requests that may be *replayed*: sending them twice has the effect of sending them once
+  (``replay_safe``).  That is GET, PUT (the virtualAppointment singleton), DELETE (a replay answers 404, which the
+  engine takes as done), PATCH (the bodies carry absolute values; the appointment's also carries If-Match, so a
+  replay after the first landed answers 412 and the engine re-reads), and POST ``createOrGet`` (idempotent by
+  externalId).  Any other POST (a plain create, an SMS) is never sent again once it may have reached the service;
+  a ``$batch`` is replayed only for its replay-safe sub-requests.  A connection that was never made (refused,
+  connect timeout) is retried for every request.
+* Neither requests nor urllib3 retry anything on their own (``ADAPTER_MAX_RETRIES``): every retry is decided here,
+  so none can slip past this policy.
 * A 503 or a 409 answering a virtualAppointment PUT is first-create provisioning, waited out up to
   ``provisioning_timeout`` (the docs promise under five minutes).
 * ``Retry-After`` (seconds or an HTTP date) is honoured exactly and never shortened; without it, jittered
@@ -25,7 +34,26 @@ TRANSIENT = "transient"
 PROVISIONING = "provisioning"
 CONNECTION = "connection"
 
-RETRY_STATUS = {429: THROTTLED, 502: TRANSIENT, 503: TRANSIENT, 504: TRANSIENT}
+# The service refused the request: safe to send again whatever it was.
+REFUSED_STATUS = {429: THROTTLED, 503: TRANSIENT}
+# The request may have been applied before the error: sent again only when it may be replayed.
+AMBIGUOUS_STATUS = {500: TRANSIENT, 502: TRANSIENT, 504: TRANSIENT}
+# requests' HTTPAdapter / urllib3 Retry: no retry of their own, not even of a stale keep-alive connection.
+ADAPTER_MAX_RETRIES = 0
+
+REPLAY_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"))
+REPLAY_SAFE_POST_ACTIONS = ("/createorget",)
+
+
+def replay_safe(method, path):
+    """Whether sending this request a second time has the effect of sending it once (see the module docstring)."""
+    method = (method or "").upper()
+    if method in REPLAY_SAFE_METHODS:
+        return True
+    if method == "POST":
+        route = (path or "").split("?", 1)[0].rstrip("/").lower()
+        return route.endswith(REPLAY_SAFE_POST_ACTIONS)
+    return False
 
 
 class RetrySettings:
@@ -62,19 +90,46 @@ def parse_retry_after(value, now_epoch):
     return max(0.0, seconds)
 
 
-def classify(status, provisioning_put=False, has_retry_after=False):
+def classify(status, provisioning_put=False, has_retry_after=False, replayable=False):
     """The retry kind of an HTTP status, or None when the answer is final.
 
     ``provisioning_put``: the request is a virtualAppointment PUT (first-create provisioning answers 503, or 409
-    with a retry header)."""
+    with a retry header).  ``replayable``: ``replay_safe()`` of the request; 500, 502 and 504 are retried only
+    then."""
     if provisioning_put and (status == 503 or (status == 409 and has_retry_after)):
         return PROVISIONING
-    return RETRY_STATUS.get(status)
+    if status in REFUSED_STATUS:
+        return REFUSED_STATUS[status]
+    if replayable:
+        return AMBIGUOUS_STATUS.get(status)
+    return None
 
 
-def backoff(attempt, settings, rand):
-    """Jittered exponential backoff for retry ``attempt`` (1-based): base * 2**(attempt-1), half of it random."""
-    ceiling = min(settings.max_delay, settings.base_delay * (2 ** max(0, attempt - 1)))
+def classify_connection(sent, replayable):
+    """The retry kind of a request that got no answer, or None when it must not be sent again.
+
+    ``sent``: the request may have reached the service (the connection dropped or timed out after it was written),
+    as opposed to a connection that was never made."""
+    if not sent or replayable:
+        return CONNECTION
+    return None
+
+
+# A lost connection says nothing about load: its retries start sooner (base_delay / 4) and grow the same way.
+CONNECTION_BASE_SHARE = 0.25
+
+
+def spends_retry(kind):
+    """Whether a retry of this kind counts against ``max_retries``: waiting out first-create provisioning does not
+    (``provisioning_timeout`` bounds it), so a request that waited for its tenant still has every retry left."""
+    return kind is not None and kind != PROVISIONING
+
+
+def backoff(attempt, settings, rand, kind=None):
+    """Jittered exponential backoff for the ``attempt``-th (1-based) backed-off retry: base * 2**(attempt-1), half
+    of it random, capped at max_delay."""
+    base = settings.base_delay * (CONNECTION_BASE_SHARE if kind == CONNECTION else 1.0)
+    ceiling = min(settings.max_delay, base * (2 ** max(0, attempt - 1)))
     return ceiling / 2.0 + rand() * ceiling / 2.0
 
 
@@ -93,10 +148,13 @@ class Decision:
         return "Decision(delay=%r, reason=%r)" % (self.delay, self.reason)
 
 
-def decide(kind, attempt, retry_after, started, now, settings, rand):
+def decide(kind, attempt, retry_after, started, now, settings, rand, backoffs=None):
     """Decide about retry ``attempt`` (1 = the first retry) of a request first sent at ``started``.
 
-    ``retry_after`` is the parsed header in seconds (or None).  Returns a Decision."""
+    ``retry_after`` is the parsed header in seconds (or None).  ``backoffs``: how many retries of this request for
+    this ``kind``, this one included, had no Retry-After (default ``attempt``): the exponent of the backoff, so that
+    waits the service prescribed (a 429 with Retry-After: 1) and failures of another cause do not inflate it.
+    Returns a Decision."""
     if kind is None:
         return Decision(None, "not retryable")
     if kind == PROVISIONING:
@@ -105,7 +163,8 @@ def decide(kind, attempt, retry_after, started, now, settings, rand):
         deadline, budget = started + settings.retry_timeout, "retry_timeout"
         if attempt > settings.max_retries:
             return Decision(None, "gave up after %d retries (max_retries)" % settings.max_retries)
-    delay = retry_after if retry_after is not None else backoff(attempt, settings, rand)
+    delay = retry_after if retry_after is not None else backoff(attempt if backoffs is None else backoffs, settings,
+                                                                rand, kind)
     if now + delay > deadline:
         return Decision(None, "the next wait (%.1f s%s) would pass %s (%.0f s)" % (
             delay, " from Retry-After" if retry_after is not None else "", budget, deadline - started))

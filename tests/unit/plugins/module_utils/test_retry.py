@@ -29,13 +29,54 @@ def test_retry_after_http_date_is_relative_to_now():
 
 
 @pytest.mark.parametrize("status, put, has_header, kind", [
-    (429, False, True, retry.THROTTLED), (502, False, False, retry.TRANSIENT), (503, False, True, retry.TRANSIENT),
-    (504, False, False, retry.TRANSIENT), (503, True, True, retry.PROVISIONING), (503, True, False, retry.PROVISIONING),
+    (429, False, True, retry.THROTTLED), (503, False, True, retry.TRANSIENT), (503, False, False, retry.TRANSIENT),
+    (503, True, True, retry.PROVISIONING), (503, True, False, retry.PROVISIONING),
     (409, True, True, retry.PROVISIONING), (409, True, False, None), (409, False, True, None),
-    (500, False, False, None), (400, False, False, None), (404, True, False, None), (412, False, False, None),
+    (500, False, False, None), (502, False, False, None), (504, False, False, None),
+    (400, False, False, None), (404, True, False, None), (412, False, False, None),
 ])
 def test_classify(status, put, has_header, kind):
+    """Without ``replayable`` only refusals (429, 503) and provisioning are retried."""
     assert retry.classify(status, provisioning_put=put, has_retry_after=has_header) == kind
+
+
+@pytest.mark.parametrize("status, kind", [
+    (429, retry.THROTTLED), (503, retry.TRANSIENT), (500, retry.TRANSIENT), (502, retry.TRANSIENT),
+    (504, retry.TRANSIENT), (400, None), (404, None), (409, None), (412, None), (501, None),
+])
+def test_classify_a_replay_safe_request(status, kind):
+    """500, 502 and 504 may come after the request was applied: retried only when a replay is harmless."""
+    assert retry.classify(status, replayable=True) == kind
+
+
+@pytest.mark.parametrize("method, path, safe", [
+    ("GET", "/users/u/onlineMeetings/m/virtualAppointment", True),
+    ("PUT", "/users/u/onlineMeetings/m/virtualAppointment", True),
+    ("PATCH", "/users/u/onlineMeetings/m/virtualAppointment", True),
+    ("PATCH", "/users/u/onlineMeetings/m", True),
+    ("DELETE", "/users/u/onlineMeetings/m", True),
+    ("delete", "/users/u/onlineMeetings/m/virtualAppointment", True),
+    ("POST", "/users/u/onlineMeetings/createOrGet", True),
+    ("POST", "/me/onlineMeetings/createorget/", True),
+    ("POST", "/users/u/onlineMeetings", False),  # a plain create makes a second meeting
+    ("POST", "/users/u/onlineMeetings/m/sendVirtualAppointmentSms", False),  # a second SMS
+    ("POST", "/users/u/onlineMeetings/m/sendVirtualAppointmentReminderSms", False),
+    ("POST", "/users/createOrGet-like/onlineMeetings", False),
+    ("POST", "/$batch", False),
+])
+def test_replay_safe(method, path, safe):
+    assert retry.replay_safe(method, path) is safe
+
+
+def test_a_lost_answer_is_retried_only_for_replay_safe_requests():
+    assert retry.classify_connection(sent=True, replayable=True) == retry.CONNECTION
+    assert retry.classify_connection(sent=True, replayable=False) is None  # dropped after it may have been applied
+    assert retry.classify_connection(sent=False, replayable=False) == retry.CONNECTION  # never reached the service
+    assert not retry.decide(retry.classify_connection(True, False), 1, None, 0.0, 0.0, SETTINGS, half).retry
+
+
+def test_the_http_stack_retries_nothing_on_its_own():
+    assert retry.ADAPTER_MAX_RETRIES == 0
 
 
 def test_retry_after_is_honoured_exactly_never_shortened():
@@ -91,3 +132,19 @@ def test_wait_log_summary():
     assert log.summary() == ("Microsoft Graph asked to wait: 3 retries (429 throttled x2, 503 provisioning x1), "
                              "8.0 s waited in all, longest 5.0 s.")
     assert log.as_dict()["by_reason"] == {"429 throttled": 2, "503 provisioning": 1}
+
+
+def test_the_backoff_exponent_is_what_the_caller_counts_not_every_attempt():
+    """Two 429s with Retry-After then a 503 without: the 503 gets the first backoff, not the third."""
+    assert retry.decide(retry.TRANSIENT, 3, None, 0.0, 0.0, SETTINGS, half, backoffs=1).delay == 0.75
+    assert retry.decide(retry.TRANSIENT, 3, None, 0.0, 0.0, SETTINGS, half).delay == 3.0  # default: attempt
+
+
+def test_a_lost_connection_backs_off_from_a_quarter_of_the_base_delay():
+    assert [retry.backoff(n, SETTINGS, half, retry.CONNECTION) for n in (1, 2, 3, 4)] == [0.1875, 0.375, 0.75, 1.5]
+    assert retry.backoff(20, SETTINGS, half, retry.CONNECTION) == retry.backoff(20, SETTINGS, half) == 6.0
+
+
+def test_waiting_out_provisioning_spends_no_retry():
+    assert not retry.spends_retry(retry.PROVISIONING)
+    assert all(retry.spends_retry(kind) for kind in (retry.THROTTLED, retry.TRANSIENT, retry.CONNECTION))
