@@ -6,6 +6,7 @@ faults, throttling, permission checks and logging as a plain request would.
 
 import base64
 import binascii
+import copy
 import datetime
 import json
 import re
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl, unquote
 from .errors import GraphError, bad_request, injected, not_found, throttled
 from .store import format_datetime, parse_datetime
 from .tokens import TokenError
+from .windows_zones import is_windows_time_zone
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
@@ -347,6 +349,9 @@ def validate_sms(body, reminder, legacy_allowed):
                                   % index)
             if not isinstance(zone, str) or not zone.strip():
                 raise bad_request("Invalid request body: attendees[%d].timeZone is required." % index)
+            if not is_windows_time_zone(zone):
+                raise bad_request("Invalid request body: attendees[%d].timeZone '%s' is not a time zone supported by "
+                                  "Windows." % (index, zone[:80]))
         kind = body.get(kind_key)
     valid = {"mins15"} if reminder else SMS_MESSAGE_TYPES
     # The doc table calls messageType a "collection"; CSDL and every example use one value, so a list is a 400.
@@ -671,11 +676,14 @@ class GraphService:
 
     def _sms(self, call, meeting_id, reminder):
         meeting = self._meeting(call, meeting_id)
-        attendees, kind = validate_sms(call.json(), reminder, self.emu.modes["sms_legacy_bodies"])
+        body = call.json()
+        attendees, kind = validate_sms(body, reminder, self.emu.modes["sms_legacy_bodies"])
+        # "body" is the request body exactly as received, so tests can assert on its shape (key names included).
         self.emu.store.sms.append({
             "tenant_id": call.principal.tenant.id, "user_id": call.user.id, "meeting_id": meeting.id,
             "action": "sendVirtualAppointmentReminderSms" if reminder else "sendVirtualAppointmentSms",
             "type": kind, "attendees": attendees, "time": format_datetime(self.emu.now()),
+            "body": copy.deepcopy(body), "request_id": call.request_id, "client_request_id": call.client_request_id,
         })
         self.emu.store.mutations += 1
         return Response(202)

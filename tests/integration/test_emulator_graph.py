@@ -689,7 +689,33 @@ INVALID_SMS = {
     "reminder-missing-time-zone": ("reminder", {"attendees": [{"phoneNumber": "+13129224122"}],
                                                 "remindBeforeTimeInMinutesType": "mins15"}),
     "legacy-reminder": ("reminder", {"phoneNumbers": ["+13129224122"], "remindBeforeTimeInMinutesType": "mins15"}),
+    # attendeeNotificationInfo.timeZone: "any of the time zones currently supported by Windows" (5.4, E3).
+    "iana-time-zone": ("sms", {"attendees": [{"phoneNumber": "+13129224122", "timeZone": "America/Chicago"}],
+                               "messageType": "confirmation"}),
+    "unknown-time-zone": ("reminder", {"attendees": [{"phoneNumber": "+13129224122", "timeZone": "Pacific Time"}],
+                                       "remindBeforeTimeInMinutesType": "mins15"}),
+    "attendee-extra-key": ("sms", {"attendees": [dict(ATTENDEES[0], displayName="Grady")],
+                                   "messageType": "confirmation"}),
 }
+
+
+def test_sms_record_holds_the_body_as_received_and_the_request_ids(graph, emulator, meeting):
+    client_request_id = str(uuid.uuid4())
+    body = {"attendees": [{"phoneNumber": "+13129224122", "timeZone": "pacific standard time"}],
+            "messageType": "reschedule"}
+    response = graph.request("POST", graph.meetings("/%s/sendVirtualAppointmentSms" % meeting["id"]), json=body,
+                             headers={"client-request-id": client_request_id})
+    assert response.status_code == 202, response.text  # Windows looks time zone IDs up without regard to case
+    record = emulator.state()["sms"][0]
+    assert record["body"] == body
+    assert (record["request_id"], record["client_request_id"]) == (response.headers["request-id"], client_request_id)
+
+
+def test_sms_for_an_unknown_meeting_is_404_and_not_recorded(graph, emulator):
+    response = graph.request("POST", graph.meetings("/MSpub25lKjAqKjE5Om1lZXRpbmdfbm9uZQ/sendVirtualAppointmentSms"),
+                             json={"attendees": ATTENDEES, "messageType": "confirmation"})
+    assert_graph_error(response, 404)
+    assert emulator.state()["sms"] == []
 
 
 @pytest.mark.parametrize("case", sorted(INVALID_SMS))
