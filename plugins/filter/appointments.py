@@ -166,7 +166,8 @@ def appointments_report(hostvars, hosts, check_mode=False):
     """One report over the organizer hosts of the play (``hosts``, read from ``hostvars``: the role's
     ``__virtual_appointments_outcome`` {host, tenant, organizer} and the registered ``virtual_appointments_batch``).
     Returns {check_mode, summary, organizers, appointments}: the rows carry the report columns, ``tenant``, ``error``
-    for a failed item and ``changes`` for an updated one when the run was in diff mode."""
+    for a failed item, ``changes`` for an updated one when the run was in diff mode, and with the batch's
+    ``notify_sms`` ``notified`` (the SMS sent, or planned in check mode) or ``notify_error``."""
     outcomes = []
     for host in hosts or []:
         host_vars = hostvars[host] if host in hostvars else {}
@@ -194,6 +195,13 @@ def appointments_report(hostvars, hosts, check_mode=False):
                 row["error"] = item["error"].get("message") if isinstance(item["error"], dict) else item["error"]
             if row["action"] == "updated" and item.get("diff"):
                 row["changes"] = changes(item["diff"])
+            note = item.get("notification")
+            if isinstance(note, dict):  # the batch module's notify_sms
+                if note.get("error"):
+                    row["notify_error"] = note["error"].get("message") if isinstance(note["error"], dict) \
+                        else note["error"]
+                else:
+                    row["notified"] = note.get("message_type")
             rows.append(row)
             host_summary["total"] += 1
             if row["action"] in host_summary:
@@ -202,7 +210,8 @@ def appointments_report(hostvars, hosts, check_mode=False):
             summary[key] += count
         entry = {"host": outcome.get("host"), "tenant": outcome.get("tenant"), "organizer": outcome.get("organizer"),
                  "summary": host_summary}
-        if result.get("msg") and (host_summary["failed"] or not result.get("appointments")):
+        if result.get("msg") and (host_summary["failed"] or not result.get("appointments")
+                                  or (result.get("summary") or {}).get("notify_failed")):
             entry["error"] = result["msg"]
         organizers.append(entry)
     return report

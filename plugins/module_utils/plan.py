@@ -20,11 +20,11 @@ import re
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    appointment_problems, meeting_problems)
+    appointment_problems, meeting_problems, show)
 
 PRESENT, ABSENT = "present", "absent"
 ITEM_KEYS = ("external_id", "user", "state", "online_meeting_id", "subject", "start_date_time", "end_date_time") + \
-    models.APPOINTMENT_FIELDS
+    models.APPOINTMENT_FIELDS + ("sms_time_zone",)  # sms_time_zone: the batch module's notify_sms, per item
 FORMATS = ("auto", "json", "yaml", "csv")
 # CSV cells holding structured values (JSON text), and the one-client shorthand columns.
 CSV_JSON_COLUMNS = ("appointment_clients", "settings")
@@ -36,10 +36,13 @@ def fold(value):
 
 
 def label(source, index, item):
-    """``appointments[3] (external_id A-1)``: the source's name and the index, then the external ID when there is one."""
+    """``appointments[3] (external_id A-1)``: the source's name and the index, then the external ID when there is one
+    (escaped and cut short when it is not plain printable text)."""
     external_id = item.get("external_id") if isinstance(item, dict) else None
-    suffix = " (external_id %s)" % external_id if isinstance(external_id, str) and external_id else ""
-    return "%s[%d]%s" % (source, index, suffix)
+    if not isinstance(external_id, str) or not external_id:
+        return "%s[%d]" % (source, index)
+    shown = external_id if external_id.isprintable() and len(external_id) <= 60 else show(external_id)
+    return "%s[%d] (external_id %s)" % (source, index, shown)
 
 
 def entries_of(source, items):
@@ -51,16 +54,14 @@ def item_problems(where, item):
     if not isinstance(item, dict):
         return ["%s: must be a mapping, got %s" % (where, type(item).__name__)]
     problems = []
-    unknown = sorted(str(key) for key in set(item) - set(ITEM_KEYS))
+    unknown = sorted(show(key) if not isinstance(key, str) or len(key) > 60 else key
+                     for key in set(item) - set(ITEM_KEYS))
     if unknown:
         problems.append("%s: unknown key(s) %s" % (where, ", ".join(unknown)))
-    for key in ("external_id", "user", "online_meeting_id"):
-        if item.get(key) is not None and not isinstance(item[key], str):
-            problems.append("%s.%s: must be a string, got %s" % (where, key, type(item[key]).__name__))
     if not item.get("external_id"):
         problems.append("%s.external_id: required" % where)
     if item.get("state", PRESENT) not in (PRESENT, ABSENT, None):
-        problems.append("%s.state: must be present or absent, got %r" % (where, item.get("state")))
+        problems.append("%s.state: must be present or absent, got %s" % (where, show(item.get("state"))))
     return problems + meeting_problems(item, where) + appointment_problems(item, where)
 
 

@@ -24,6 +24,9 @@ description:
     warning.
   - The items come from O(appointments), from a scheduling-system export file (O(appointments_file), read by the
     module itself, so thousands of items never pass through Ansible variables), or both.
+  - With O(notify_sms), the clients with an C(sms_capable_phone_number) get the SMS of what this run did to their
+    appointment - a confirmation when it was created, a reschedule when its meeting's start or end moved, a
+    cancellation when it was deleted - each once, since a second run changes nothing and so sends nothing.
 version_added: 0.1.0
 author:
   - Cloudcomms engineering (@cloudcomms)
@@ -78,6 +81,12 @@ options:
       settings:
         description: Appointment settings (C(allow_client_to_join_using_browser)).
         type: dict
+      sms_time_zone:
+        description:
+          - Time zone of this appointment's clients for O(notify_sms) (overrides O(notify_sms.time_zone)) - a Windows
+            time zone name such as C(Central Standard Time), or an IANA name such as C(America/Chicago).
+          - Never sent to Graph as part of the appointment; checked whenever it is given.
+        type: str
   appointments_file:
     description:
       - A scheduling-system export holding more appointments, read on the controller by the module. Each item has the
@@ -124,6 +133,51 @@ options:
     description: C($batch) calls in flight at once (each carries up to 20 requests).
     type: int
     default: 4
+  notify_sms:
+    description:
+      - Send the SMS of C(sendVirtualAppointmentSms) (see M(cloudcomms.virtual_appointments.virtual_appointment_sms))
+        to the clients of the appointments this run changed - V(confirmation) for an appointment created, V(reschedule)
+        for one whose meeting's start or end moved, V(cancellation) for one deleted (O(appointments[].state=absent),
+        O(purge)). Other changes (subject, clients, URLs) send nothing.
+      - The recipients are the clients with an C(sms_capable_phone_number), each number once, in the appointment as
+        it is after the run (for a cancellation, as read before the delete). An appointment without such a client
+        gets no SMS.
+      - "Each SMS is sent once: a second run with the same input changes nothing, so it sends nothing. An SMS is never
+        sent again once it may have reached Graph (a lost answer, 500, 502, 504); a failed SMS fails the task at the
+        end, which says that the appointments themselves were written and which SMS may not have been sent (send it
+        with M(cloudcomms.virtual_appointments.virtual_appointment_sms))."
+      - A cancellation is sent before the meeting is deleted (the SMS action is bound to the meeting, so it cannot
+        follow the delete). When Graph refuses it (an error that means it was not sent, such as 403), the meeting is
+        not deleted and the item fails, so the next run sends the cancellation and deletes; drop V(cancellation)
+        from O(notify_sms.message_types) to delete without it.
+      - With O(notify_sms), every client phone number of the task and the time zones are checked before any
+        request; a number that is not a phone number fails the task naming the item and the field, and nothing is
+        written. Numbers outside the United States get a warning (Graph sends these SMS to US numbers only).
+      - In check mode nothing is sent; each item's RV(appointments[].notification) shows the request with
+        C(sent=false).
+      - Needs Microsoft Teams Premium; Microsoft documents the SMS for the global cloud only and lists only the
+        delegated permission C(VirtualAppointmentNotification.Send).
+    type: dict
+    suboptions:
+      enabled:
+        description:
+          - Whether to send the SMS. Defaults to V(true) when O(notify_sms) is given, so O(notify_sms) with a
+            O(notify_sms.time_zone) alone turns the notifications on; V(false) turns them off (for a templated value).
+        type: bool
+        default: true
+      time_zone:
+        description:
+          - Time zone of the clients, in which the SMS states the time - a Windows time zone name such as
+            C(Pacific Standard Time), or an IANA name such as C(America/Los_Angeles) (translated to its Windows name).
+          - Required when O(notify_sms.enabled), unless every item gives its own O(appointments[].sms_time_zone)
+            (which overrides this one). Items that O(purge) adds give none.
+        type: str
+      message_types:
+        description: Which of the SMS to send.
+        type: list
+        elements: str
+        choices: [confirmation, reschedule, cancellation]
+        default: [confirmation, reschedule, cancellation]
 extends_documentation_fragment:
   - cloudcomms.virtual_appointments.graph
   - cloudcomms.virtual_appointments.graph.attributes
@@ -160,6 +214,36 @@ EXAMPLES = r"""
 - name: Show what happened
   ansible.builtin.debug:
     msg: "{{ batch.summary }}"
+
+- name: Provision and text each client a confirmation (once; a reschedule or a cancellation when they change)
+  cloudcomms.virtual_appointments.virtual_appointment_batch:
+    appointments:
+      - external_id: A-1003
+        user: adele.vance@contoso.onmicrosoft.com
+        subject: Tax consultation
+        start_date_time: "2026-12-04T10:00:00-06:00"
+        end_date_time: "2026-12-04T10:30:00-06:00"
+        appointment_clients:
+          - display_name: Grady Archie
+            email_address: gradya@contoso.com
+            sms_capable_phone_number: "+1 312 555 0142"
+      - external_id: A-1004
+        user: adele.vance@contoso.onmicrosoft.com
+        subject: Tax consultation
+        start_date_time: "2026-12-04T11:00:00-08:00"
+        end_date_time: "2026-12-04T11:30:00-08:00"
+        sms_time_zone: America/Los_Angeles
+        appointment_clients:
+          - display_name: Lynne Robbins
+            email_address: lynner@contoso.com
+            sms_capable_phone_number: "(206) 555-0199"
+    notify_sms:
+      time_zone: Central Standard Time
+  register: notified
+
+- name: Show who was told what
+  ansible.builtin.debug:
+    msg: "{{ notified.appointments | selectattr('notification', 'defined') | map(attribute='notification') }}"
 
 - name: Save a scheduling-system export (usually it arrives as a file; one row an appointment)
   ansible.builtin.copy:
@@ -233,6 +317,18 @@ appointments:
       description: The Graph error of a failed item (status, code, message, request_id, client_request_id, date).
       type: dict
       sample: {"status": 403, "code": "Unauthorized", "message": "App ... is not authorized", "request_id": "599d9cb0"}
+    notification:
+      description:
+        - The SMS of O(notify_sms) for this item - C(message_type), C(sent) (V(false) in check mode and when it failed),
+          C(request_body) (exactly as sent, or as it would be), and C(request_id) when Graph accepted it, or C(error)
+          (as RV(appointments[].error)) and C(may_have_been_sent) when it failed.
+        - Absent when the run called for no SMS (nothing created, moved or deleted, the type not in
+          O(notify_sms.message_types), or no client with a phone number).
+      type: dict
+      returned: when O(notify_sms) is enabled and the item called for an SMS
+      sample: {"message_type": "confirmation", "sent": true, "request_id": "94fb3b52-452a-4535-a601-69e0a90e3aa2",
+               "request_body": {"attendees": [{"phoneNumber": "+13125550142", "timeZone": "Central Standard Time"}],
+                                "messageType": "confirmation"}}
 diff:
   description:
     - In diff mode, one entry per changed item (before and after of its compared view), which C(--diff) displays.
@@ -248,7 +344,10 @@ source:
   sample: {"path": "/srv/export.csv", "format": "csv", "items": 300, "taken": 50,
            "users": {"adele.vance@contoso.onmicrosoft.com": 50, "diego.siciliani@contoso.onmicrosoft.com": 250}}
 summary:
-  description: Counts of items by action (an item whose meeting alone changed counts as updated).
+  description:
+    - Counts of items by action (an item whose meeting alone changed counts as updated).
+    - With O(notify_sms) enabled also C(notified), the items whose SMS was sent (in check mode - would be sent), and
+      C(notify_failed), the items whose SMS failed.
   returned: always
   type: dict
   sample: {"total": 2, "created": 1, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 0}
@@ -264,12 +363,15 @@ waits:
   sample: {"retries": 3, "seconds": 3.0, "longest": 1.0, "by_reason": {"429 throttled": 3}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, plan, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    ABSENT, FAILED, PRESENT, Item, Reconciler)
+    ABSENT, CREATED, DELETED, FAILED, PRESENT, UNCHANGED, UPDATED, Item, Reconciler, read_appointments)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
+
+CANCELLATION = "cancellation"
+NEW_MEETING = "(new meeting)"  # the meeting of a create predicted in check mode, in the SMS path that is not sent
 
 
 def to_item(where, spec):
@@ -290,15 +392,19 @@ def item_result(spec, result, diff_mode):
            "appointment_client_join_web_url": appointment.get("appointment_client_join_web_url"),
            "action": result.action, "meeting_action": result.meeting_action}
     if result.error is not None:
-        out["error"] = result.error.as_dict() if hasattr(result.error, "as_dict") else {"message": str(result.error)}
+        out["error"] = _error_dict(result.error)
     if diff_mode:
         out["diff"] = result.diff()
     return out
 
 
+def _error_dict(error):
+    return error.as_dict() if hasattr(error, "as_dict") else {"message": str(error)}
+
+
 def gather(params):
     """Every entry (where, item) of the batch, validated before any request, with ledger IDs and purge applied;
-    and what the export file held."""
+    what the export file held; and the checked notify_sms (None when off)."""
     entries, source, problems = plan.entries_of("appointments", params["appointments"] or []), None, []
     problems += plan.validate(entries)
     if params["concurrency"] < 1 or params["concurrency"] > 16:
@@ -316,12 +422,45 @@ def gather(params):
         entries += from_file
     if params["ledger"] is not None:
         entries = plan.with_ledger(entries, params["ledger"], params["purge"])
-    return entries, source
+    return entries, source, notify_plan(params.get("notify_sms"), entries)
+
+
+def notify_plan(options, entries):
+    """notify_sms checked before any request: None when off, else ``{"types", "zones"}`` with the Windows time zone
+    of every entry.  Every problem at once, each naming the item and the field: the time zones (an item's
+    ``sms_time_zone`` is checked whenever it is given), and, when on, every client phone number of the task."""
+    enabled = bool(options) and options.get("enabled") is not False
+    problems, zones, default_zone = [], [], None
+    if enabled:
+        if options.get("time_zone") is not None:
+            default_zone, problem = sms.windows_time_zone(options["time_zone"], "notify_sms.time_zone")
+            problems += [problem] if problem else []
+        else:
+            zoneless = [where for where, spec in entries if spec.get("sms_time_zone") is None]
+            if zoneless:
+                problems.append("notify_sms.time_zone: required when notify_sms is enabled and an item has no "
+                                "sms_time_zone (the time zone the SMS states the time in), as %s%s"
+                                % (", ".join(zoneless[:3]), " and %d more" % (len(zoneless) - 3)
+                                   if len(zoneless) > 3 else ""))
+    for where, spec in entries:
+        zone = default_zone
+        if spec.get("sms_time_zone") is not None:
+            zone, problem = sms.windows_time_zone(spec["sms_time_zone"], where + ".sms_time_zone")
+            problems += [problem] if problem else []
+        zones.append(zone)
+        if enabled and (spec.get("state") or PRESENT) == PRESENT:
+            problems += sms.client_attendees(spec.get("appointment_clients"), zone, where)[1]
+    if problems:
+        raise ValidationError(problems)
+    if not enabled:
+        return None
+    types = options.get("message_types")
+    return {"types": set(sms.MESSAGE_TYPES if types is None else types), "zones": zones}
 
 
 def run(module):
     params = module.params
-    entries, source = gather(params)
+    entries, source, notify = gather(params)
     items, skipped = [], []
     for index, (where, spec) in enumerate(entries):
         if (spec.get("state") or PRESENT) == ABSENT and not spec.get("online_meeting_id"):
@@ -330,10 +469,14 @@ def run(module):
                         "without creating it, so it was left alone" % where)
             continue
         items.append((index, to_item(where, spec)))
-    engine = Reconciler(module.client(concurrency=params["concurrency"]), module.check_mode, params["concurrency"])
-    results = engine.run([item for dummy, item in items])
+    client = module.client(concurrency=params["concurrency"])
+    notifier = Notifier(module, client, notify, entries, params["concurrency"]) if notify else None
+    held = notifier.cancel_first(items) if notifier else {}
+    running = [(index, item) for index, item in items if index not in held]
+    engine = Reconciler(client, module.check_mode, params["concurrency"])
+    results = engine.run([item for dummy, item in running])
     out = [None] * len(entries)
-    for (index, dummy), result in zip(items, results):
+    for (index, dummy), result in zip(running, results):
         out[index] = item_result(entries[index][1], result, module.diff_mode)
     for index in skipped:
         spec = entries[index][1]
@@ -341,19 +484,160 @@ def run(module):
                       "online_meeting_id": None,
                       "join_web_url": None, "appointment_client_join_web_url": None, "action": "unchanged",
                       "meeting_action": "unchanged"}
+    for index, note in held.items():
+        out[index] = held_result(entries[index], note)
+    if notifier:
+        for index, note in notifier.after(running, results).items():
+            out[index]["notification"] = note
     summary = {"total": len(out)}
     for action in ("created", "updated", "deleted", "unchanged", FAILED):
         summary[action] = sum(1 for r in out if r["action"] == action)
-    changed = any(r.changed for r in results)
+    notes = [r["notification"] for r in out if "notification" in r]
+    if notifier:
+        summary["notified"] = sum(1 for note in notes if "error" not in note)
+        summary["notify_failed"] = sum(1 for note in notes if "error" in note)
+    changed = any(r.changed for r in results) or any(note.get("sent") for note in notes)
     result = {"changed": changed, "appointments": out, "summary": summary}
     if source is not None:
         result["source"] = source
     if module.diff_mode:
-        result["diff"] = task_diff(entries, items, results)
+        result["diff"] = task_diff(entries, running, results)
     failed = [(index, r) for index, r in enumerate(out) if r["action"] == FAILED]
-    if failed:
-        raise BatchFailed(failed, entries, result)
+    unsent = [(index, r) for index, r in enumerate(out)
+              if r["action"] != FAILED and "error" in r.get("notification", {})]
+    if failed or unsent:
+        raise BatchFailed(failed, entries, result, unsent)
     return result
+
+
+def notification_type(result):
+    """The SMS a reconcile result calls for (sms.notification_type): confirmation when the appointment was created,
+    reschedule when the meeting's start or end moved (also when a later write of the item failed: the move happened),
+    cancellation when the meeting was deleted; None otherwise."""
+    return sms.notification_type(
+        created=result.appointment_action == CREATED and result.appointment is not None,
+        rescheduled=result.meeting_action == UPDATED and result.appointment is not None
+        and sms.meeting_moved(result.meeting_before, result.meeting),
+        deleted=result.meeting_action == DELETED)
+
+
+class Notifier:
+    """The SMS of notify_sms: built from the clients of each appointment, sent through the $batch executor (which
+    never sends an SMS again once it may have reached Graph), nothing sent in check mode.
+
+    A cancellation goes before the delete (the SMS action is bound to the meeting); the others after the writes."""
+
+    def __init__(self, module, client, notify, entries, concurrency):
+        self.module, self.client, self.notify = module, client, notify
+        self.entries, self.concurrency = entries, concurrency
+        self.cancellations = {}  # entry index -> the note of a cancellation sent (or planned) before the delete
+        self.warned = set()
+
+    def _warn(self, message):
+        if message not in self.warned:
+            self.warned.add(message)
+            self.module.warn(message)
+
+    def operation(self, index, user, meeting_id, message_type, appointment):
+        """The SMS request for one item (None when no client has a phone number).  Numbers that come from Graph
+        rather than the task (not checked beforehand) are left out with a warning when they are no phone numbers."""
+        where = self.entries[index][0]
+        attendees, problems, warnings = sms.client_attendees((appointment or {}).get("appointment_clients"),
+                                                             self.notify["zones"][index], where)
+        for problem in problems:
+            self._warn("%s (left out of the %s SMS)" % (problem, message_type))
+        for warning in warnings:
+            self._warn(warning)
+        if not attendees:
+            return None
+        return sms.sms_operation(user, meeting_id or NEW_MEETING, message_type, attendees, where=where)
+
+    def send(self, planned):
+        """{entry index: note} for [(entry index, operation)]; in check mode nothing is sent."""
+        notes = {}
+        for index, op in planned:
+            notes[index] = {"message_type": op["body"]["messageType"], "sent": False, "request_body": op["body"]}
+        if self.module.check_mode or not planned:
+            return notes
+        requests = [{"method": op["method"], "path": op["path"], "body": op["body"]} for dummy, op in planned]
+        try:
+            answers = self.client.batch(requests, self.concurrency)
+        except CollectionError as exc:  # the executor stopped (sign-in): any of them may have gone
+            for index, dummy in planned:
+                notes[index].update(error={"message": str(exc)}, may_have_been_sent=True)
+            return notes
+        for (index, dummy), answer in zip(planned, answers):
+            note = notes[index]
+            if answer.ok:
+                note.update(sent=True, request_id=_header(answer.headers, "request-id"))
+            else:
+                note.update(error=_error_dict(answer.error), may_have_been_sent=sms.may_have_been_sent(answer.status))
+                note["error"]["message"] = str(answer.error)
+        return notes
+
+    def cancel_first(self, items):
+        """Send the cancellation of every absent item whose appointment exists, before the engine deletes it.
+        Returns the items held back: Graph refused their SMS (it was not sent), so they are not deleted now and the
+        next run sends it and deletes.  A cancellation that may have been sent lets the delete go ahead."""
+        if CANCELLATION not in self.notify["types"]:
+            return {}
+        targets = [(index, item) for index, item in items if item.meeting_state == ABSENT and item.meeting_id]
+        if not targets:
+            return {}
+        reads = read_appointments(self.client, [(item.user, item.meeting_id) for dummy, item in targets],
+                                  self.concurrency)
+        planned = []
+        for (index, item), (view, dummy, error) in zip(targets, reads):
+            if error is None and view is not None:  # a read error is the engine's to report
+                op = self.operation(index, item.user, item.meeting_id, CANCELLATION, view)
+                if op is not None:
+                    planned.append((index, op))
+        held = {}
+        for index, note in self.send(planned).items():
+            if "error" in note and not note["may_have_been_sent"]:
+                held[index] = note
+            else:
+                self.cancellations[index] = note
+        return held
+
+    def after(self, running, results):
+        """{entry index: note}: the SMS of each item after its writes (confirmation, reschedule) and the
+        cancellations sent before them (in check mode, those of the deletes the engine predicts)."""
+        notes, planned = {}, []
+        for (index, item), result in zip(running, results):
+            message_type = notification_type(result)
+            if index in self.cancellations:
+                if not self.module.check_mode or message_type == CANCELLATION:
+                    notes[index] = self.cancellations[index]
+                continue
+            if message_type is None or message_type == CANCELLATION or message_type not in self.notify["types"]:
+                continue
+            op = self.operation(index, item.user, (result.meeting or {}).get("id") or item.meeting_id, message_type,
+                                result.appointment)
+            if op is not None:
+                planned.append((index, op))
+        notes.update(self.send(planned))
+        return notes
+
+
+def held_result(entry, note):
+    """The result of an absent item that was not deleted because Graph refused its cancellation SMS."""
+    where, spec = entry
+    error = dict(note["error"])
+    error["message"] = ("not deleted: its cancellation SMS was not sent (%s); the next run sends it and deletes the "
+                        "meeting (or drop cancellation from notify_sms.message_types to delete without it)"
+                        % note["error"].get("message"))
+    return {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
+            "online_meeting_id": spec.get("online_meeting_id"), "join_web_url": None,
+            "appointment_client_join_web_url": None, "action": FAILED, "meeting_action": UNCHANGED,
+            "error": error, "notification": note}
+
+
+def _header(headers, name):
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 def task_diff(entries, items, results):
@@ -369,14 +653,27 @@ def task_diff(entries, items, results):
 
 
 class BatchFailed(CollectionError):
-    """Some items failed: the message names every one; every item's result is still returned."""
+    """Some items or their SMS failed: the message names every one; every item's result is still returned."""
 
-    def __init__(self, failed, entries, result):
-        lines = []
-        for index, entry in failed:
-            error = entry.get("error") or {}
-            lines.append("%s: %s" % (entries[index][0], error.get("message") or error))
-        super().__init__("%d of %d appointments failed: %s" % (len(failed), len(entries), "; ".join(lines)))
+    def __init__(self, failed, entries, result, unsent=()):
+        parts = []
+        if failed:
+            lines = []
+            for index, entry in failed:
+                error = entry.get("error") or {}
+                lines.append("%s: %s" % (entries[index][0], error.get("message") or error))
+            parts.append("%d of %d appointments failed: %s" % (len(failed), len(entries), "; ".join(lines)))
+        if unsent:
+            lines = []
+            for index, entry in unsent:
+                note = entry["notification"]
+                lines.append("%s: %s SMS %s: %s" % (
+                    entries[index][0], note["message_type"],
+                    "may or may not have been sent (its answer was lost; not sent again, so nobody gets it twice)"
+                    if note.get("may_have_been_sent") else "was not sent", note["error"].get("message")))
+            parts.append("%d SMS notifications failed, but the appointments themselves were written (send them with "
+                         "virtual_appointment_sms if they did not arrive): %s" % (len(unsent), "; ".join(lines)))
+        super().__init__(". ".join(parts))
         self.result = result
 
     def fail_kwargs(self):
@@ -385,19 +682,29 @@ class BatchFailed(CollectionError):
         return out
 
 
+ARGUMENT_SPEC = dict(
+    appointments=dict(type="list", elements="dict", default=[]),
+    appointments_file=dict(type="dict", options=dict(
+        path=dict(type="path", required=True),
+        format=dict(type="str", choices=list(plan.FORMATS), default="auto"),
+        user=dict(type="str"),
+    )),
+    ledger=dict(type="dict"),
+    purge=dict(type="bool", default=False),
+    concurrency=dict(type="int", default=4),
+    notify_sms=dict(type="dict", options=dict(
+        enabled=dict(type="bool", default=True),
+        time_zone=dict(type="str"),
+        message_types=dict(type="list", elements="str", choices=list(sms.MESSAGE_TYPES),
+                           default=list(sms.MESSAGE_TYPES)),
+    )),
+)
+
+
 def main():
-    module = GraphModule(dict(
-        appointments=dict(type="list", elements="dict", default=[]),
-        appointments_file=dict(type="dict", options=dict(
-            path=dict(type="path", required=True),
-            format=dict(type="str", choices=list(plan.FORMATS), default="auto"),
-            user=dict(type="str"),
-        )),
-        ledger=dict(type="dict"),
-        purge=dict(type="bool", default=False),
-        concurrency=dict(type="int", default=4),
-    ))
-    module.run(run)
+    # On the controller, the action plugin of the same name runs run() in Ansible's worker instead (see
+    # plugins/action/virtual_appointment_batch.py); this is the module process everywhere else.
+    GraphModule(ARGUMENT_SPEC).run(run)
 
 
 if __name__ == "__main__":
