@@ -2,7 +2,10 @@
 # Copyright: Contributors to the cloudcomms.virtual_appointments collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every module's short ``main()`` shares: the AnsibleModule with the connection options, a lazily built
-Graph client, and one mapping from the collection's exceptions to ``fail_json``."""
+Graph client, and one mapping from the collection's exceptions to ``fail_json``.
+
+``GraphModule(spec, args=...)`` runs the same ``run(fn)`` in the calling process instead (the batch module's action
+plugin, on the controller): the options are checked by the same argument spec, and the result is returned."""
 
 from __future__ import annotations
 
@@ -20,19 +23,64 @@ INSECURE_WARNING = ("validate_certs is false: the TLS certificates of Microsoft 
                     "verified, so tokens and data can be intercepted. Use ca_path for a private CA instead.")
 
 
-class GraphModule:
-    """Composition over AnsibleModule (amazon.aws style): ``run(fn)`` calls ``fn(self)`` and exits."""
+class Finished(Exception):
+    """How an in-process run ends: its result (``failed`` set when it failed)."""
 
-    def __init__(self, argument_spec, supports_check_mode=True, **kwargs):
+    def __init__(self, result):
+        super().__init__(result.get("msg", ""))
+        self.result = result
+
+
+class InProcessModule:
+    """The part of AnsibleModule a GraphModule uses, for a run inside the calling process: the options checked by the
+    module's argument spec (types, choices, defaults, environment fallbacks), check and diff mode, warnings;
+    ``exit_json``/``fail_json`` raise Finished with the result."""
+
+    def __init__(self, argument_spec, args, check_mode=False, diff=False):
+        from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+        self.check_mode, self._diff, self._warnings = bool(check_mode), bool(diff), []
+        validated = ArgumentSpecValidator(argument_spec).validate(dict(args))
+        self.params = validated.validated_parameters
+        if validated.error_messages:
+            self.fail_json(msg="Invalid input: " + "; ".join(validated.error_messages),
+                           problems=list(validated.error_messages))
+
+    def warn(self, message):
+        self._warnings.append(message)
+
+    def _finish(self, result):
+        if self._warnings:
+            result["warnings"] = list(self._warnings)
+        raise Finished(result)
+
+    def exit_json(self, **result):
+        self._finish(result)
+
+    def fail_json(self, **result):
+        result["failed"] = True
+        self._finish(result)
+
+
+class GraphModule:
+    """Composition over AnsibleModule (amazon.aws style): ``run(fn)`` calls ``fn(self)`` and exits.
+
+    With ``args`` (the task's options), the module runs in this process (InProcessModule) and ``run(fn)`` returns the
+    result instead of exiting."""
+
+    def __init__(self, argument_spec, supports_check_mode=True, args=None, check_mode=False, diff=False, **kwargs):
         # The module's own options as the task gave them, before the argument spec converts them (``subject: no``
         # would be "False", ``external_id: 0755`` "493"): values of another type are refused, naming the option.
-        problems = option_type_problems(basic._load_params(), argument_spec)  # pylint: disable=protected-access
+        raw = basic._load_params() if args is None else args  # pylint: disable=protected-access
+        problems = option_type_problems(raw, argument_spec)
         spec = connection_spec(**(relaxed_spec(argument_spec) if problems else argument_spec))
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        if problems:
-            self.module.fail_json(msg="Invalid input: " + "; ".join(problems), problems=problems)
         self._client = None
         self.settings = None
+        if args is None:
+            self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        else:
+            self.module = InProcessModule(spec, args, check_mode, diff)
+        if problems:
+            self.module.fail_json(msg="Invalid input: " + "; ".join(problems), problems=problems)
 
     @property
     def params(self):
@@ -76,17 +124,21 @@ class GraphModule:
         return out
 
     def run(self, fn):
-        """Call ``fn(self)`` -> result dict (with ``changed``); exit or fail the task."""
+        """Call ``fn(self)`` -> result dict (with ``changed``); exit or fail the task (in process: return it)."""
         try:
-            result = fn(self)
-        except CollectionError as exc:
-            failure = exc.fail_kwargs()
-            failure.update(self._extra())
+            try:
+                result = fn(self)
+            except CollectionError as exc:
+                failure = exc.fail_kwargs()
+                failure.update(self._extra())
+                self._warn_waits()
+                self.module.fail_json(**failure)
+            result.update(self._extra())
             self._warn_waits()
-            self.module.fail_json(**failure)
-        result.update(self._extra())
-        self._warn_waits()
-        self.module.exit_json(**result)
+            self.module.exit_json(**result)
+        except Finished as done:
+            return done.result
+        return None  # AnsibleModule exited
 
     def _warn_waits(self):
         summary = self._client.waits.summary() if self._client is not None else None

@@ -276,9 +276,8 @@ def id_problems(value, field, kind):
     if not value.strip():
         return ["%s: must not be empty" % field]
     forbidden = ID_FORBIDDEN[kind]
-    if value in (".", "..") or any(ch in forbidden or ch.isspace() or (not ch.isascii() and
-                                                                        unicodedata.category(ch) == "Cf")
-                                   for ch in value):
+    invisible = not value.isascii() and any(unicodedata.category(ch) == "Cf" for ch in value)
+    if value in (".", "..") or invisible or any(ch in forbidden or ch.isspace() for ch in value):
         return ["%s: %s is not an ID: IDs have no spaces, invisible characters or %s and are not . or .. "
                 "(they end up in URLs, ledgers and file names)" % (field, show(value), " ".join(forbidden))]
     return []

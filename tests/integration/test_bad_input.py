@@ -21,6 +21,8 @@ import textwrap
 import pytest
 import yaml
 
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
+
 from tests.conftest import COLLECTION_ROOT, PlaybookRun, emulator_env
 from tests.graph_emulator.process import REPO_ROOT
 
@@ -96,7 +98,10 @@ def external_id_of(text):
 
 
 def label(source, index, external_id):
-    return "%s[%d]%s" % (source, index, " (external_id %s)" % external_id if external_id else "")
+    """How the collection names an item (plan.label): a plain printable external ID as it is, any other escaped."""
+    if not isinstance(external_id, str) or not external_id:
+        return "%s[%d]" % (source, index)
+    return plan.label(source, index, {"external_id": external_id})
 
 
 def expected_in(message, case, sources, index, external_id):

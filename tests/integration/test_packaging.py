@@ -167,8 +167,9 @@ def test_execution_environment_gets_the_collection_requirements(installed, built
                                        installed], env, tmp_path).stdout)
     with open(os.path.join(REPO_ROOT, "requirements.txt"), encoding="utf-8") as handle:
         requirements = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
-    assert requirements and all(any(line.startswith(req.split(">=")[0]) and FQCN in line for line in
-                                        introspected["python"]) for req in requirements), introspected
+    python = introspected["python"]
+    assert requirements and all(any(line.startswith(req.split(">=")[0]) and FQCN in line for line in python)
+                                for req in requirements), introspected
     assert not introspected.get("system"), introspected
 
     # An EE definition that installs this collection (from the built tarball) is accepted by ansible-builder create.
