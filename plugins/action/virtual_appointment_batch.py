@@ -14,11 +14,26 @@ another user, sets ``environment``, or when this Python lacks ``requests`` or ``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import Finished, GraphModule
 from ansible_collections.cloudcomms.virtual_appointments.plugins.modules import virtual_appointment_batch as batch
+
+
+def plain(value):
+    """The task's options as plain Python values: Ansible's templated strings carry their origin (a str subclass with
+    tags) and thousands of items would be held twice, tags and all, once validated; a module process gets plain JSON
+    values, and so does the in-process run. Other scalars are left as they are (a YAML date is still refused)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
 
 
 class ActionModule(ActionBase):
@@ -40,7 +55,7 @@ class ActionModule(ActionBase):
                                                module_args=self._task.args, task_vars=task_vars))
             return result
         try:
-            module = GraphModule(batch.ARGUMENT_SPEC, args=self._task.args, check_mode=self._task.check_mode,
+            module = GraphModule(batch.ARGUMENT_SPEC, args=plain(self._task.args), check_mode=self._task.check_mode,
                                  diff=self._task.diff)
             outcome = module.run(batch.run)
         except Finished as done:
