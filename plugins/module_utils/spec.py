@@ -200,6 +200,9 @@ MAX_LENGTH = {"display_name": 256, "email_address": 320, "sms_capable_phone_numb
               "user": 320, "online_meeting_id": 1024, "start_date_time": 64, "end_date_time": 64}
 ID_FIELDS = ("external_id", "user", "online_meeting_id")
 ID_FORBIDDEN = {"external_id": "/\\?#%", "online_meeting_id": "/\\?#%", "user": "/\\?%"}
+# A forbidden character or any whitespace, per kind of ID: one scan instead of a test per character.
+_ID_BAD = {kind: re.compile("[%s\\s]" % re.escape(chars)) for kind, chars in ID_FORBIDDEN.items()}
+_INDEX = re.compile(r"\[\d+\]")
 CLIENT_KEYS = ("display_name", "email_address", "sms_capable_phone_number")
 SETTINGS_KEYS = ("allow_client_to_join_using_browser",)
 _TYPE_NAMES = ((bool, "bool", "YAML reads unquoted yes/no/on/off/true/false as a boolean"),
@@ -254,7 +257,7 @@ def _string_problems(value, field):
         return [not_a_string(value, field)]
     problems = []
     name = field.rsplit(".", 1)[-1]
-    limit = MAX_LENGTH.get(re.sub(r"\[\d+\]", "", name))
+    limit = MAX_LENGTH.get(_INDEX.sub("", name) if "[" in name else name)
     if limit and len(value) > limit:
         problems.append("%s: longer than %d characters (%d)" % (field, limit, len(value)))
     bad = _bad_characters(value)
@@ -277,7 +280,7 @@ def id_problems(value, field, kind):
         return ["%s: must not be empty" % field]
     forbidden = ID_FORBIDDEN[kind]
     invisible = not value.isascii() and any(unicodedata.category(ch) == "Cf" for ch in value)
-    if value in (".", "..") or invisible or any(ch in forbidden or ch.isspace() for ch in value):
+    if value in (".", "..") or invisible or _ID_BAD[kind].search(value):
         return ["%s: %s is not an ID: IDs have no spaces, invisible characters or %s and are not . or .. "
                 "(they end up in URLs, ledgers and file names)" % (field, show(value), " ".join(forbidden))]
     return []
