@@ -363,7 +363,7 @@ waits:
   sample: {"retries": 3, "seconds": 3.0, "longest": 1.0, "by_reason": {"429 throttled": 3}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, plan, sms
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, models, plan, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
@@ -415,7 +415,7 @@ def gather(params):
         raise ValidationError(problems)
     if params["appointments_file"]:
         options = params["appointments_file"]
-        from_file, source = plan.read_export(options["path"], options["format"], options["user"])
+        from_file, source = exports.read_export(options["path"], options["format"], options["user"])
         problems = plan.duplicates(entries + from_file)  # the same external ID in the task and in the file
         if problems:
             raise ValidationError(problems)
@@ -686,7 +686,7 @@ ARGUMENT_SPEC = dict(
     appointments=dict(type="list", elements="dict", default=[]),
     appointments_file=dict(type="dict", options=dict(
         path=dict(type="path", required=True),
-        format=dict(type="str", choices=list(plan.FORMATS), default="auto"),
+        format=dict(type="str", choices=list(exports.FORMATS), default="auto"),
         user=dict(type="str"),
     )),
     ledger=dict(type="dict"),

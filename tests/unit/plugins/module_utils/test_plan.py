@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, plan
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
@@ -109,11 +109,11 @@ def test_json_export_shared_by_organizers(tmp_path):
     rows = [dict(TIMES, external_id="A-%d" % n, user=user, subject="s") for n, user in enumerate((ADELE, DIEGO,
                                                                                                  ADELE.upper()))]
     path = write(tmp_path, "export.json", json.dumps({"appointments": rows}))
-    taken, source = plan.read_export(path, user=ADELE)
+    taken, source = exports.read_export(path, user=ADELE)
     assert [where for where, dummy in taken] == ["export.json[0] (external_id A-0)", "export.json[2] (external_id A-2)"]
     assert source == {"path": path, "format": "json", "items": 3, "taken": 2,
                       "users": {ADELE: 1, DIEGO: 1, ADELE.upper(): 1}}
-    everything, dummy = plan.read_export(path)
+    everything, dummy = exports.read_export(path)
     assert len(everything) == 3
 
 
@@ -121,7 +121,7 @@ def test_yaml_export_and_its_surprises_are_named(tmp_path):
     path = write(tmp_path, "export.yml", "- external_id: no\n  user: %s\n- external_id: B-1\n  user: %s\n"
                  "  start_date_time: 2026-12-01\n" % (ADELE, DIEGO))
     with pytest.raises(ValidationError) as caught:
-        plan.read_export(path, user=ADELE)
+        exports.read_export(path, user=ADELE)
     text = str(caught.value)
     assert "export.yml[0].external_id: must be a string, got bool" in text
     assert "export.yml[1] (external_id B-1).start_date_time" in text  # another organizer's item is validated too
@@ -134,7 +134,7 @@ def test_csv_export_with_json_cells_and_client_columns(tmp_path):
                  "A-1,%s,Consult,%s,%s,Grady Archie,gradya@contoso.com,\"{\"\"allow_client_to_join_using_browser\"\": "
                  "true}\"\n"
                  "A-2,%s,,,,,,\n" % (ADELE, TIMES["start_date_time"], TIMES["end_date_time"], DIEGO))
-    taken, source = plan.read_export(path, user=ADELE)
+    taken, source = exports.read_export(path, user=ADELE)
     assert taken == [("export.csv line 2 (external_id A-1)", dict(
         TIMES, external_id="A-1", user=ADELE, subject="Consult", settings={"allow_client_to_join_using_browser": True},
         appointment_clients=[{"display_name": "Grady Archie", "email_address": "gradya@contoso.com"}]))]
@@ -155,23 +155,23 @@ def test_csv_export_with_json_cells_and_client_columns(tmp_path):
 def test_bad_exports_name_the_file_the_item_and_the_field(tmp_path, name, text, message):
     path = write(tmp_path, name, text)
     with pytest.raises(ValidationError) as caught:
-        plan.read_export(path, user=ADELE if name != "dup.json" else "a@x.io")
+        exports.read_export(path, user=ADELE if name != "dup.json" else "a@x.io")
     assert message in str(caught.value)
 
 
 def test_unreadable_and_non_utf8_files(tmp_path):
     with pytest.raises(ValidationError, match="cannot read"):
-        plan.read_export(str(tmp_path / "missing.json"))
+        exports.read_export(str(tmp_path / "missing.json"))
     path = write(tmp_path, "latin1.csv", b"external_id,user,subject\nA-1,a@x.io,Caf\xe9\n", mode="wb")
     with pytest.raises(ValidationError, match=r"latin1.csv is not UTF-8 text \(line 2"):
-        plan.read_export(path)
+        exports.read_export(path)
 
 
 def test_format_by_extension_and_explicit():
-    assert plan.export_format("/x/a.CSV") == "csv"
-    assert plan.export_format("/x/a.yaml") == "yaml"
-    assert plan.export_format("/x/a.txt") == "json"
-    assert plan.export_format("/x/a.txt", "csv") == "csv"
+    assert exports.export_format("/x/a.CSV") == "csv"
+    assert exports.export_format("/x/a.yaml") == "yaml"
+    assert exports.export_format("/x/a.txt") == "json"
+    assert exports.export_format("/x/a.txt", "csv") == "csv"
 
 
 @pytest.mark.parametrize("text, count", [
@@ -182,13 +182,13 @@ def test_format_by_extension_and_explicit():
     ('{}', 0),
 ])
 def test_json_exports_are_read_item_by_item(tmp_path, text, count):
-    taken, source = plan.read_export(write(tmp_path, "e.json", text))
+    taken, source = exports.read_export(write(tmp_path, "e.json", text))
     assert len(taken) == count and source["items"] == count
 
 
 def test_a_large_json_export_keeps_only_the_organizer_s_items(tmp_path):
     rows = [dict(TIMES, external_id="A-%d" % n, user=(ADELE, DIEGO)[n % 2], subject="s" * 200) for n in range(4000)]
     path = write(tmp_path, "big.json", json.dumps(rows))
-    taken, source = plan.read_export(path, user=DIEGO)
+    taken, source = exports.read_export(path, user=DIEGO)
     assert len(taken) == 2000 and source["users"] == {ADELE: 2000, DIEGO: 2000}
     assert taken[0][0] == "big.json[1] (external_id A-1)"
