@@ -314,12 +314,12 @@ def remove_generated(directory):
                 os.remove(path)
 
 
-def export_text(organizer_list, export, args):
+def export_text(organizer_list, export):
     """Every appointment, each naming its organizer, as one scheduling-system export."""
     items = [dict(item, user=organizer["upn"]) for organizer in organizer_list for item in organizer["appointments"]]
     if export == "json":
-        return json.dumps({"generated_by": "examples/inventory/generate.py %s --export json" % args,
-                           "appointments": items}, ensure_ascii=False, indent=1) + "\n"
+        # Only the appointments list: any other top-level key of an export is an error (a typo must not read as empty).
+        return json.dumps({"appointments": items}, ensure_ascii=False, indent=1) + "\n"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -349,7 +349,7 @@ def generate(total, organizer_count, tenant_count, out, start, seed_value=202612
     play_vars = {"virtual_appointments_concurrency": 4}
     if export:
         play_vars["virtual_appointments_file"] = "{{ inventory_dir }}/appointments.%s" % export
-        write(os.path.join(out, "appointments." + export), export_text(organizer_list, export, args))
+        write(os.path.join(out, "appointments." + export), export_text(organizer_list, export))
     write(os.path.join(out, "group_vars", "all.yml"), dump_yaml(
         play_vars,
         "# Role settings for every tenant. The ledger and the report directories are given on the command line\n"

@@ -4,7 +4,10 @@
 """Scheduling-system export files (JSON, YAML, CSV) read into batch entries, item by item, before any request.
 
 Every item is named in messages by the file and its position (``export.json[4]``, ``export.csv line 5``) and checked
-by the same rules as an item given in the task (plan.item_problems)."""
+by the same rules as an item given in the task (plan.item_problems).  An export file is data, never templated: a value
+holding Jinja (``{{`` or ``{%``) is refused, naming the item and the field.  A mapping export holds only an
+``appointments`` list; a CSV header names item keys (matched case-insensitively, surrounding spaces stripped), each
+once, and no unknown column."""
 
 from __future__ import annotations
 
@@ -17,12 +20,19 @@ import re
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.plan import (
-    _duplicate, entries_of, fold, item_problems, label)
+    ITEM_KEYS, _duplicate, entries_of, fold, item_problems, label)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import show
 
 FORMATS = ("auto", "json", "yaml", "csv")
 # CSV cells holding structured values (JSON text), and the one-client shorthand columns.
 CSV_JSON_COLUMNS = ("appointment_clients", "settings")
 CSV_CLIENT_COLUMNS = {"client_" + key: key for key in models.CLIENT_FIELDS}
+CSV_COLUMNS = tuple(ITEM_KEYS) + tuple(CSV_CLIENT_COLUMNS)
+# A header read with commas that holds one of these was written with another delimiter.
+CSV_OTHER_DELIMITERS = ((";", "';' (semicolon)"), ("\t", "a tab"), ("|", "'|' (pipe)"))
+MAPPING_KEYS = ("appointments",)
+# Jinja's markers: Ansible would template them in a playbook; an export file is data and is never templated.
+TEMPLATE_MARKERS = ("{{", "{%")
 
 
 def export_format(path, fmt="auto"):
@@ -58,6 +68,7 @@ def _json_entries(path, text):
     document in memory: a list of items, or a mapping whose ``appointments`` key holds the list."""
     name, decoder = os.path.basename(path), json.JSONDecoder()
     pos = _SPACE.match(text, 0).end()
+    unknown, seen = [], set()
     try:
         if text.startswith("{", pos):
             pos = _SPACE.match(text, pos + 1).end()
@@ -67,6 +78,12 @@ def _json_entries(path, text):
                 if not text.startswith(":", pos):
                     raise ValueError("expected ':' at char %d" % pos)
                 pos = _SPACE.match(text, pos + 1).end()
+                if key in MAPPING_KEYS:
+                    if key in seen:
+                        yield name, _Broken(["%s: the key %s appears twice" % (name, key)])
+                    seen.add(key)
+                else:
+                    unknown.append(key)
                 if key == "appointments" and text.startswith("[", pos):
                     pos = yield from _json_array(name, decoder, text, pos)
                 else:
@@ -74,6 +91,8 @@ def _json_entries(path, text):
                 pos = _SPACE.match(text, pos).end()
                 if text.startswith(",", pos):
                     pos = _SPACE.match(text, pos + 1).end()
+            if unknown:
+                yield name, _Broken([_unknown_keys(name, unknown)])
             return
         if text.startswith("[", pos):
             yield from _json_array(name, decoder, text, pos)
@@ -84,6 +103,12 @@ def _json_entries(path, text):
     if document is not None:
         raise ValidationError("appointments_file.path: %s must hold a list of appointments (or a mapping with an "
                               "'appointments' list), got %s" % (path, type(document).__name__))
+
+
+def _unknown_keys(name, keys):
+    shown = sorted(key if isinstance(key, str) and key.isprintable() and len(key) <= 60 else show(key) for key in keys)
+    return ("appointments_file.path: %s: unknown top-level key(s) %s; a mapping export holds only its %s list"
+            % (name, ", ".join(shown), " and ".join(MAPPING_KEYS)))
 
 
 def _json_array(name, decoder, text, pos):
@@ -108,14 +133,48 @@ def _yaml_entries(path, text):
         document = yaml.load(text, Loader=loader)  # nosec: a safe loader  # noqa: S506
     except yaml.YAMLError as exc:
         raise ValidationError("appointments_file.path: %s is not valid YAML: %s" % (path, exc))
-    if isinstance(document, dict) and "appointments" in document:
-        document = document["appointments"]
+    name = os.path.basename(path)
+    if isinstance(document, dict):
+        unknown = [key for key in document if key not in MAPPING_KEYS]
+        if unknown:
+            raise ValidationError(_unknown_keys(name, unknown))
+        document = document.get("appointments")
     if document is None:
         document = []
     if not isinstance(document, list):
         raise ValidationError("appointments_file.path: %s must hold a list of appointments (or a mapping with an "
                               "'appointments' list), got %s" % (path, type(document).__name__))
-    return entries_of(os.path.basename(path), document)
+    return entries_of(name, document)
+
+
+def _csv_header(name, header):
+    """The item key of each column of the header row (None for a column without a name), matched case-insensitively
+    with surrounding spaces stripped; raise naming every unknown or repeated column (with a hint when the header was
+    written with another delimiter than a comma)."""
+    columns, problems, seen = [], [], {}
+    for number, cell in enumerate(header, 1):
+        column = cell.strip().lower() or None
+        columns.append(column)
+        if column is None:
+            continue
+        if column in seen:
+            problems.append("%s line 1: the column %s appears twice (columns %d and %d); give each column once"
+                            % (name, column, seen[column], number))
+        seen.setdefault(column, number)
+    unknown = [cell.strip() for cell, column in zip(header, columns) if column and column not in CSV_COLUMNS]
+    if unknown:
+        message = "%s line 1: unknown column(s) %s; known columns (any case): %s" % (
+            name, ", ".join(show(cell) if not cell.isprintable() or len(cell) > 60 else cell for cell in unknown),
+            ", ".join(CSV_COLUMNS))
+        joined = "".join(unknown)
+        delimiter = next((shown for char, shown in CSV_OTHER_DELIMITERS if char in joined), None)
+        if delimiter:
+            message += " - the header looks separated by %s, not by commas: save the export as comma-separated " \
+                       "values" % delimiter
+        problems.insert(0, message)
+    if problems:
+        raise ValidationError(["appointments_file.path: " + problem for problem in problems])
+    return columns
 
 
 def _csv_entries(path, text):
@@ -123,20 +182,29 @@ def _csv_entries(path, text):
     cells hold JSON; client_display_name, client_email_address and client_sms_capable_phone_number give one client.
     A row that cannot be read into an item is yielded as ``_Broken`` (its problems)."""
     name = os.path.basename(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
+        header = next(reader, None)
+        if header is None:
+            return
+        columns = _csv_header(name, header)
         for row in reader:
+            if not row:
+                continue  # a blank line
             item, problems = {}, []
             where = "%s line %d" % (name, reader.line_num)
-            if isinstance(row.get("external_id"), str) and row["external_id"]:
-                where += " (external_id %s)" % row["external_id"]
-            if None in row:
+            if "external_id" in columns and columns.index("external_id") < len(row) \
+                    and row[columns.index("external_id")]:
+                where += " (external_id %s)" % row[columns.index("external_id")]
+            if len(row) > len(columns):
                 problems.append("%s: more cells than the header has columns" % where)
             client = {}
-            for column, cell in row.items():
-                if column is None or cell is None or cell == "":
+            for number, (column, cell) in enumerate(zip(columns, row), 1):
+                if cell == "":
                     continue
-                if column in CSV_CLIENT_COLUMNS:
+                if column is None:
+                    problems.append("%s: a value in column %d, which has no name in the header" % (where, number))
+                elif column in CSV_CLIENT_COLUMNS:
                     client[CSV_CLIENT_COLUMNS[column]] = cell
                 elif column in CSV_JSON_COLUMNS:
                     try:
@@ -152,6 +220,22 @@ def _csv_entries(path, text):
             yield where, (item if not problems else _Broken(problems))
     except csv.Error as exc:
         raise ValidationError("appointments_file.path: %s line %d is not valid CSV: %s" % (path, reader.line_num, exc))
+
+
+def template_problems(where, value):
+    """A value of an export file that holds Jinja: an export file is data, never templated, so ``{{ x }}`` would
+    reach Graph as it is."""
+    if isinstance(value, str):
+        if any(marker in value for marker in TEMPLATE_MARKERS):
+            return ["%s: holds a Jinja template (%s): an export file is never templated, so it would be sent as it "
+                    "is; give the value itself" % (where, show(value, 60))]
+        return []
+    if isinstance(value, dict):
+        return [problem for key, sub in value.items() for problem in template_problems("%s.%s" % (where, key), sub)]
+    if isinstance(value, list):
+        return [problem for index, sub in enumerate(value)
+                for problem in template_problems("%s[%d]" % (where, index), sub)]
+    return []
 
 
 class _Broken(dict):
@@ -185,6 +269,7 @@ def read_export(path, fmt="auto", user=None):
             problems += item_problems(where, item)
             if not isinstance(item, dict):
                 continue
+            problems += template_problems(where, item)
             owner = item.get("user")
             if user and not owner:
                 problems.append("%s.user: required in a file shared by organizers (appointments_file.user is set)"

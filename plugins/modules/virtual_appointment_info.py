@@ -20,7 +20,10 @@ author:
   - Cloudcomms engineering (@cloudcomms)
 options:
   online_meeting_ids:
-    description: IDs of the online meetings whose appointments to read.
+    description:
+      - IDs of the online meetings whose appointments to read.
+      - Checked before any request by the same rule as the other modules' IDs (no spaces, no path or query
+        characters).
     type: list
     elements: str
     required: true
@@ -102,14 +105,19 @@ waits:
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import read_appointments
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import id_problems
 
 
 def run(module):
     params = module.params
     ids = params["online_meeting_ids"]
-    empty = ["online_meeting_ids[%d]: must not be empty" % i for i, value in enumerate(ids) if not value]
-    if empty:
-        raise ValidationError(empty)
+    # The same ID rule as every module (spec.id_problems), before any request: IDs end up in URL paths.
+    problems = [problem for index, value in enumerate(ids)
+                for problem in id_problems(value, "online_meeting_ids[%d]" % index, "online_meeting_id")]
+    if params.get("user") is not None:
+        problems += id_problems(params["user"], "user", "user")
+    if problems:
+        raise ValidationError(problems)
     answers = read_appointments(module.client(), [(params.get("user"), mid) for mid in ids],
                                 include_join_web_url=params["include_join_web_url"])
     entries = []

@@ -4,6 +4,8 @@ Every problem is one line ``<where>.<field>: <reason>`` naming the exact field p
 ``appointments[3].appointment_clients[0].email_address: not an e-mail address: 'grady'``, and every problem in the
 input is reported at once (not only the first)."""
 
+import datetime
+
 import pytest
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
@@ -270,10 +272,29 @@ def test_non_iso_times(text):
         % (WHERE, text)
 
 
-@pytest.mark.parametrize("text", ["2026-12-01T15:00:00Z", "2026-12-01T15:00:00.0000000Z", "2026-12-01T15:00:00",
-                                  "2026-12-01T15:00:00.1234567+01:00", "2026-12-01T15:00:00-05:00"])
+@pytest.mark.parametrize("text", ["2026-12-01T15:00:00Z", "2026-12-01T15:00:00.0000000Z", "2026-12-01T15:00:00z",
+                                  "2026-12-01T15:00:00.1234567+01:00", "2026-12-01T15:00:00-05:00",
+                                  "2026-12-01 15:00+0530", "20261201T150000+01:00", "2026-12-01T15:00:00+01"])
 def test_iso_times(text):
     assert meeting_problems({"start_date_time": text, "end_date_time": "2026-12-31T00:00:00Z"}, WHERE) == []
+
+
+@pytest.mark.parametrize("text", ["2026-12-01T15:00:00", "2026-12-01T15:00", "2026-12-01 15:00:00.1234567",
+                                  "20261201T150000", " 2026-12-01T15:00:00 "])
+def test_times_without_an_offset_are_refused(text):
+    """Not taken as UTC (the docs say "with an offset"): 15:00 in Chicago is not 15:00 UTC."""
+    problems = meeting_problems({"start_date_time": text, "end_date_time": "2026-12-31T00:00:00Z"}, WHERE)
+    assert one(problems) == "%s.start_date_time: needs an offset such as +01:00 or Z, e.g. 2026-12-01T15:00:00+01:00 " \
+        "(without one the time could mean any time zone): %r" % (WHERE, text)
+
+
+def test_a_yaml_date_time_without_an_offset_is_refused():
+    naive = datetime.datetime(2026, 12, 1, 15, 0)
+    aware = datetime.datetime(2026, 12, 1, 16, 0, tzinfo=datetime.timezone.utc)
+    problem = one(meeting_problems({"start_date_time": naive, "end_date_time": aware}, WHERE))
+    assert problem.startswith("%s.start_date_time: needs an offset such as +01:00 or Z" % WHERE)
+    assert meeting_problems({"start_date_time": aware, "end_date_time": aware + datetime.timedelta(hours=1)},
+                            WHERE) == []
 
 
 # -- many problems at once, every one naming its field ---------------------------------------------------------------
