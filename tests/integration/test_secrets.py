@@ -4,8 +4,10 @@ token the identity platform issued.  The token cache is mode 0600."""
 
 import copy
 import datetime
+import glob
 import os
 import pathlib
+import shutil
 import stat
 import threading
 import time
@@ -22,6 +24,7 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils im
 from tests.conftest import emulator_env
 from tests.integration.test_role import Inventory, Runner
 from tests.graph_emulator.directory import DEFAULT_SEED
+from tests.graph_emulator.process import REPO_ROOT
 
 APP_ID = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 ISSUER = "https://token.actions.githubusercontent.com"
@@ -312,3 +315,99 @@ def test_a_planted_leak_is_caught(emulator, role_at_vvv, tmp_path):
     leaks = find_leaks(role_texts(run, tmp_path, role), [secret])
     assert ("output", secret[:10] + "...") in leaks
     assert ("report/leak.txt", quote(secret, safe="")[:10] + "...") in leaks
+
+
+# ---------------------------------------------------------------- failed argument validation prints no secret
+# Ansible templates a role's argument spec when the role's argument validation fails and prints it (issue 10: a
+# lookup of the client secret in a description printed the secret at default verbosity).  A module whose options do
+# not validate prints its invocation.  Neither may show a secret from the environment or the connection.
+
+BAD_ROLE_VARS = {"virtual_appointments_concurrency": "lots", "virtual_appointments_purge": "maybe"}
+VERBOSITIES = [pytest.param([], id="default"), pytest.param(["-vvv"], id="vvv")]
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO_ROOT, "plugins", "modules", "*.py")))
+
+
+def failed_role_validation(role, args):
+    """The provision playbook with role variables of the wrong type: it fails in the role's argument validation,
+    before any task of the role (and so before any request)."""
+    seq = role.seq()
+    run = role(args=list(args), extra=BAD_ROLE_VARS)
+    assert not run.ok, "the role accepted %s" % BAD_ROLE_VARS
+    output = run.run.stdout + run.run.stderr
+    assert "virtual_appointments_concurrency" in output and "unable to convert to int" in output, output[-3000:]
+    assert role.emu.requests(since=seq) == [], "a failed validation reached Graph"
+    return run
+
+
+@pytest.mark.parametrize("args", VERBOSITIES)
+def test_failed_role_validation_prints_no_secret(emulator, role_at_vvv, tmp_path, args):
+    """The client secrets are in the environment and, through the group_vars' env lookups, in the connection."""
+    inventory, role = role_at_vvv
+    role.env["AZURE_CLIENT_SECRET"] = emulator.defaults["client_secret"]
+    run = failed_role_validation(role, args)
+    secrets = list(inventory.secrets().values()) + [emulator.defaults["client_secret"]]
+    leaks = find_leaks(role_texts(run, tmp_path, role), secrets)
+    assert not leaks, leaks
+
+
+def planted_collection(tmp_path, spec_text):
+    """A copy of the collection (what ansible-playbook loads) whose role argument spec is ``spec_text``."""
+    root = tmp_path / "planted"
+    target = root / "ansible_collections" / "cloudcomms" / "virtual_appointments"
+    target.mkdir(parents=True)
+    for name in ("galaxy.yml", "meta", "plugins", "playbooks", "roles"):
+        source = os.path.join(REPO_ROOT, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target / name)
+    (target / "roles" / "virtual_appointments" / "meta" / "argument_specs.yml").write_text(spec_text, encoding="utf-8")
+    return str(root)
+
+
+def test_a_lookup_planted_in_the_role_spec_is_caught(emulator, role_at_vvv, tmp_path):
+    """The scan above sees a leak: a copy of the collection with a lookup of the client secret planted in a
+    description of the role spec (as before commit 47d72eb) prints it when validation fails, at default verbosity."""
+    inventory, role = role_at_vvv
+    secret_env, secret = next(iter(inventory.secrets().items()))
+    spec_path = os.path.join(REPO_ROOT, "roles", "virtual_appointments", "meta", "argument_specs.yml")
+    with open(spec_path, encoding="utf-8") as handle:
+        spec_text = handle.read()
+    anchor = "      virtual_appointments_connection:\n        description:\n"
+    assert anchor in spec_text
+    planted = spec_text.replace(anchor, anchor + "          - \"Keep secrets out of inventory files - "
+                                "C({{ lookup('ansible.builtin.env', '%s') }}).\"\n" % secret_env, 1)
+    role.env["ANSIBLE_COLLECTIONS_PATH"] = planted_collection(tmp_path, planted)
+    run = failed_role_validation(role, [])
+    assert ("output", secret[:10] + "...") in find_leaks(role_texts(run, tmp_path, role), [secret])
+
+
+MODULE_TASK = """
+    - name: {module}
+      cloudcomms.virtual_appointments.{module}:
+        client_id: {client_id}
+        client_secret: {secret}
+        password: {secret}
+        access_token: "{{{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_SECRET') }}}}"
+        no_such_option: true
+        timeout: soon
+      ignore_errors: true
+"""
+
+
+@pytest.mark.parametrize("args", VERBOSITIES)
+def test_failed_module_validation_prints_no_secret(emulator, ansible_playbook, args):
+    """Every module, given an unknown option and a wrong-typed one, with the client secret in the environment and
+    in its connection options (as a value and through an env lookup)."""
+    secret = emulator.defaults["client_secret"]
+    tasks = "".join(MODULE_TASK.format(module=module, client_id=emulator.defaults["client_id"], secret=secret)
+                    for module in MODULES)
+    playbook = "- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks
+    seq = emulator.metrics()["seq"]
+    run = ansible_playbook(playbook, env=emulator_env(emulator), args=args, callback="default")
+    output = run.stdout + run.stderr
+    assert len(MODULES) >= 6 and output.count("FAILED!") == len(MODULES), output[-4000:]
+    assert "no_such_option" in output
+    assert emulator.requests(since=seq) == [], "a failed validation reached Graph"
+    leaks = find_leaks({"output": output}, [secret])
+    assert not leaks, leaks
