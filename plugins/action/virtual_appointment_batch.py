@@ -17,10 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import progress_line
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import Finished, GraphModule
 from ansible_collections.cloudcomms.virtual_appointments.plugins.modules import virtual_appointment_batch as batch
+
+display = Display()
 
 
 def plain(value):
@@ -57,6 +61,9 @@ class ActionModule(ActionBase):
         try:
             module = GraphModule(batch.ARGUMENT_SPEC, args=plain(self._task.args), check_mode=self._task.check_mode,
                                  diff=self._task.diff)
+            if display.verbosity >= 1:  # at -v, a line per slice of the engine (items done, elapsed, waits)
+                host = (task_vars or {}).get("inventory_hostname") or "localhost"
+                module.progress = lambda info: display.v("%s: virtual_appointment_batch %s" % (host, progress_line(info)))
             outcome = module.run(batch.run)
         except Finished as done:
             outcome = done.result

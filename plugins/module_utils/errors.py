@@ -42,6 +42,10 @@ class TransportError(CollectionError):
         super().__init__(message)
         self.method, self.url, self.client_request_id = method, url, client_request_id
 
+    def as_dict(self):
+        return {"status": None, "code": None, "message": str(self), "request_id": None,
+                "client_request_id": self.client_request_id, "date": None, "retry_note": None}
+
     def fail_kwargs(self):
         out = {"msg": str(self)}
         if self.client_request_id:
@@ -126,8 +130,10 @@ class GraphError(CollectionError):
         return text
 
     def as_dict(self):
+        """The error's fields; ``retry_note`` says why the collection stopped retrying (``max_retries``,
+        ``retry_timeout``, ``provisioning_timeout``, or a request that is not sent twice), None when it was final."""
         return {"status": self.status, "code": self.code, "message": self.message, "request_id": self.request_id,
-                "client_request_id": self.client_request_id, "date": self.date}
+                "client_request_id": self.client_request_id, "date": self.date, "retry_note": self.retry_note}
 
     def fail_kwargs(self):
         return {"msg": str(self), "error": self.as_dict()}
@@ -135,6 +141,37 @@ class GraphError(CollectionError):
 
 class NotFound(GraphError):
     pass
+
+
+class WrongMeeting(CollectionError):
+    """The meeting an ``online_meeting_id`` names carries another external ID than the item's: writing to it would
+    change (or delete) another appointment's meeting, so the item is refused before any write to it."""
+
+    def __init__(self, online_meeting_id, external_id, actual_external_id):
+        self.online_meeting_id, self.external_id = online_meeting_id, external_id
+        self.actual_external_id = actual_external_id
+        super().__init__(
+            "online_meeting_id %s is the meeting of external_id %s, not of external_id %s: refused, nothing was "
+            "written to it (give the online_meeting_id of %s's meeting, or leave it out to find that meeting by "
+            "external_id)" % (online_meeting_id, "(none)" if actual_external_id is None else repr(actual_external_id),
+                              repr(external_id), repr(external_id)))
+
+    def as_dict(self):
+        return {"status": None, "code": "externalIdMismatch", "message": str(self), "request_id": None,
+                "client_request_id": None, "date": None, "retry_note": None,
+                "online_meeting_id": self.online_meeting_id, "external_id": self.external_id,
+                "meeting_external_id": self.actual_external_id}
+
+    def fail_kwargs(self):
+        return {"msg": str(self), "error": self.as_dict()}
+
+
+def error_dict(error):
+    """An error as a batch item's result carries it: its fields (``as_dict()``) with, as ``message``, the whole text
+    a single module fails with - HTTP status, Graph error code, request-id and why retrying stopped."""
+    out = error.as_dict() if hasattr(error, "as_dict") else {}
+    out["message"] = str(error)
+    return out
 
 
 class PreconditionFailed(GraphError):

@@ -192,7 +192,7 @@ class GraphClient:
 
     def _wait(self, kind, status, delay):
         with self._lock:
-            self.waits.add(kind, status, delay)
+            self.waits.add(kind, status, delay, self.clock())
         if delay > 0:
             self.sleep(delay)
 
@@ -380,7 +380,7 @@ class _BatchExecutor:
                                 client.settings, client.rand, _count_backoff(pending.backoffs, kind, retry_after))
         if decision.retry:
             with client._lock:  # pylint: disable=protected-access
-                client.waits.add(kind, status, decision.delay)
+                client.waits.add(kind, status, decision.delay, client.clock())
             if kind == retry.THROTTLED and retry_after is not None:
                 client._share_pause(retry_after)  # pylint: disable=protected-access
             if status in retry.AMBIGUOUS_STATUS:
@@ -459,10 +459,11 @@ class _BatchExecutor:
             # long history does not hold back the rest - and go out together again (in $batch calls no larger than
             # their limit) instead of scattering into one small $batch per jittered delay.
             delay = min(d for dummy, dummy2, d in retried)
-            due = client.clock() + delay
+            now = client.clock()
+            due = now + delay
             with client._lock:  # pylint: disable=protected-access
                 for pending, kind, dummy in retried:
-                    client.waits.add(kind, status, delay)
+                    client.waits.add(kind, status, delay, now)
             for pending, dummy, dummy2 in retried:
                 pending.not_before = due
                 later.append(pending)

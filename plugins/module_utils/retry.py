@@ -17,8 +17,10 @@ with a fake clock.  Rules (graph-api.md 7.2, 3.2; msal-and-retries.md 3.1-3.3):
   connect timeout) is retried for every request.
 * Neither requests nor urllib3 retry anything on their own (``ADAPTER_MAX_RETRIES``): every retry is decided here,
   so none can slip past this policy.
-* A 503 or a 409 answering a virtualAppointment PUT is first-create provisioning, waited out up to
-  ``provisioning_timeout`` (the docs promise under five minutes).
+* A 503 or a 409 with a retry header answering a virtualAppointment PUT (a create) is first-create provisioning,
+  waited out up to ``provisioning_timeout`` (the docs promise under five minutes).  Any other 503 - one without the
+  retry header on that PUT too - is the service being unavailable, retried within ``retry_timeout`` and
+  ``max_retries``, and reported as such.
 * ``Retry-After`` (seconds or an HTTP date) is honoured exactly and never shortened; without it, jittered
   exponential backoff.  A wait that would pass the deadline is not started: the caller fails at once with the
   reason instead of hanging.
@@ -93,10 +95,10 @@ def parse_retry_after(value, now_epoch):
 def classify(status, provisioning_put=False, has_retry_after=False, replayable=False):
     """The retry kind of an HTTP status, or None when the answer is final.
 
-    ``provisioning_put``: the request is a virtualAppointment PUT (first-create provisioning answers 503, or 409
-    with a retry header).  ``replayable``: ``replay_safe()`` of the request; 500, 502 and 504 are retried only
-    then."""
-    if provisioning_put and (status == 503 or (status == 409 and has_retry_after)):
+    ``provisioning_put``: the request is a virtualAppointment PUT (first-create provisioning answers 503 or 409, with
+    a retry header; a 503 without one is the service being unavailable).  ``replayable``: ``replay_safe()`` of the
+    request; 500, 502 and 504 are retried only then."""
+    if provisioning_put and has_retry_after and status in (503, 409):
         return PROVISIONING
     if status in REFUSED_STATUS:
         return REFUSED_STATUS[status]
@@ -171,38 +173,83 @@ def decide(kind, attempt, retry_after, started, now, settings, rand, backoffs=No
     return Decision(delay, kind)
 
 
+# How the waits are named in warnings and ``waits.by_reason``: "<status> <reason>".
+REASON_NAMES = {TRANSIENT: {503: "service unavailable"}}
+
+
+def reason_name(kind, status=None):
+    """The name of a wait: ``429 throttled``, ``503 provisioning``, ``503 service unavailable``, ``502 transient``,
+    ``connection``."""
+    name = REASON_NAMES.get(kind, {}).get(status, kind)
+    return "%s %s" % (status, name) if status else name
+
+
+def union_seconds(intervals):
+    """The wall time covered by (start, end) intervals: overlapping waits (the $batch workers wait side by side)
+    count once."""
+    total, reach = 0.0, None
+    for start, end in sorted(intervals):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
 class WaitLog:
-    """What the client waited for, so a module can warn once at the end instead of per retry."""
+    """What the client waited for, so a module can warn once at the end instead of per retry.
+
+    Each wait is an interval of the caller's clock (``add(kind, status, delay, start)``); ``seconds`` is the wall time
+    they cover together - waits that ran side by side count once, as the user lived them - and ``summed`` what they
+    add up to."""
 
     def __init__(self):
         self.count = {}
-        self.seconds = 0.0
+        self.intervals = []
+        self.summed = 0.0
         self.longest = 0.0
+        self._cursor = 0.0  # where a wait without a start goes: after the previous one
 
-    def add(self, kind, status, delay):
-        key = "%s %s" % (status, kind) if status else kind
+    def add(self, kind, status, delay, start=None):
+        key = reason_name(kind, status)
         self.count[key] = self.count.get(key, 0) + 1
-        self.seconds += delay
+        delay = max(0.0, float(delay))
+        if start is None:
+            start = self._cursor
+        self._cursor = max(self._cursor, start + delay)
+        self.intervals.append((start, start + delay))
+        self.summed += delay
         self.longest = max(self.longest, delay)
 
     def merge(self, other):
         for key, value in other.count.items():
             self.count[key] = self.count.get(key, 0) + value
-        self.seconds += other.seconds
+        self.intervals.extend(other.intervals)
+        self._cursor = max(self._cursor, other._cursor)  # pylint: disable=protected-access
+        self.summed += other.summed
         self.longest = max(self.longest, other.longest)
 
     @property
     def retries(self):
         return sum(self.count.values())
 
+    @property
+    def seconds(self):
+        """Wall time spent waiting (the union of the waits)."""
+        return union_seconds(self.intervals)
+
     def summary(self):
         """A one-line account of the waits, or None when there were none."""
         if not self.retries:
             return None
         parts = ", ".join("%s x%d" % (key, n) for key, n in sorted(self.count.items()))
-        return "Microsoft Graph asked to wait: %d retr%s (%s), %.1f s waited in all, longest %.1f s." % (
-            self.retries, "y" if self.retries == 1 else "ies", parts, self.seconds, self.longest)
+        seconds = self.seconds
+        overlap = " (waits ran side by side: %.1f s added up)" % self.summed if self.summed - seconds >= 0.05 else ""
+        return "Microsoft Graph asked to wait: %d retr%s (%s), %.1f s of wall time spent waiting%s, longest %.1f s." % (
+            self.retries, "y" if self.retries == 1 else "ies", parts, seconds, overlap, self.longest)
 
     def as_dict(self):
-        return {"retries": self.retries, "seconds": round(self.seconds, 3), "longest": round(self.longest, 3),
-                "by_reason": dict(self.count)}
+        return {"retries": self.retries, "seconds": round(self.seconds, 3), "summed": round(self.summed, 3),
+                "longest": round(self.longest, 3), "by_reason": dict(self.count)}

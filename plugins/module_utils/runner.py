@@ -75,6 +75,9 @@ class GraphModule:
         spec = connection_spec(**(relaxed_spec(argument_spec) if problems else argument_spec))
         self._client = None
         self.settings = None
+        # Called with each slice's progress by engines that report it (the in-process action plugin shows it at -v;
+        # a module process cannot print).
+        self.progress = None
         if args is None:
             self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         else:

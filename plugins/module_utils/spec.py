@@ -160,6 +160,11 @@ class ConnectionSettings:
             self.verify = False
         else:
             self.verify = params.get("ca_path") or True
+            if isinstance(self.verify, str) and not os.path.exists(self.verify):
+                raise ConfigurationError(
+                    "ca_path: the CA bundle %s does not exist (set by the ca_path option or the %s environment "
+                    "variable; give the PEM file, or the directory of certificates, that signed the Graph and "
+                    "authority endpoints)" % (self.verify, _env_name("ca_path")))
         self.proxy_url = params.get("proxy_url")
         # "timeout: 0" must fail here, not silently become the default (hence no "or 30.0").
         self.timeout = float(_value(params, "timeout"))
@@ -185,7 +190,7 @@ class ConnectionSettings:
 #             characters, none of / \ ? # % and not "." or ".." (IDs end up in URL paths, ledgers, file names and
 #             CSV cells; Graph IDs and user principal names never hold them; a guest's UPN has #EXT#, so user may
 #             hold #);
-#   e-mail, phone number, URL, date-time: text of that form;
+#   e-mail, phone number, URL, date-time: text of that form (a date-time with its offset: Z or +01:00);
 #   flag      (settings.*): true or false.
 # A value of another type (YAML reads unquoted no/yes/on/off as booleans, 0755 and 1.5e+3 as numbers, 2026-11-24 as
 # a date) is refused with a hint to quote it, never turned into "False" or "493".
@@ -194,6 +199,8 @@ DOMAIN_LABEL = re.compile(r"^[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
 PHONE_DIGITS = (7, 15)  # E.164: at most 15 digits
 DATE_TIME = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}[Tt ]\d{2}")
+# After the hour of a date-time that parsed: a sign or Z can only be its offset.
+_OFFSET = re.compile(r"[-+Zz]")
 MAX_LENGTH = {"display_name": 256, "email_address": 320, "sms_capable_phone_number": 40,
               "external_appointment_id": 1024, "external_appointment_url": 2048,
               "appointment_client_join_web_url": 2048, "subject": 1024, "external_id": 512,
@@ -252,12 +259,15 @@ def _bad_characters(value):
     return None
 
 
-def _string_problems(value, field):
+def _string_problems(value, field, limit=None):
+    """Text: a string, at most ``limit`` characters (default: the MAX_LENGTH of the field's name), valid Unicode
+    without control characters."""
     if not isinstance(value, str):
         return [not_a_string(value, field)]
     problems = []
-    name = field.rsplit(".", 1)[-1]
-    limit = MAX_LENGTH.get(_INDEX.sub("", name) if "[" in name else name)
+    if limit is None:
+        name = field.rsplit(".", 1)[-1]
+        limit = MAX_LENGTH.get(_INDEX.sub("", name) if "[" in name else name)
     if limit and len(value) > limit:
         problems.append("%s: longer than %d characters (%d)" % (field, limit, len(value)))
     bad = _bad_characters(value)
@@ -272,8 +282,9 @@ def _blank(value):
 
 
 def id_problems(value, field, kind):
-    """An ID (``kind``: external_id, online_meeting_id or user): text that is one token (see the rules above)."""
-    problems = _string_problems(value, field)
+    """An ID (``kind``: external_id, online_meeting_id or user): text that is one token (see the rules above), at most
+    the kind's MAX_LENGTH whatever the field is called (``online_meeting_ids[3]``)."""
+    problems = _string_problems(value, field, MAX_LENGTH[kind])
     if problems:
         return problems
     if not value.strip():
@@ -397,8 +408,12 @@ def ids_problems(values, where):
 
 
 def _time_problems(value, field):
-    """A date-time: an ISO 8601 string with a date and a time (an offset, else UTC), or a date-time YAML read."""
+    """A date-time: an ISO 8601 string with a date, a time and an offset (Z or +01:00), or a date-time with an offset
+    that YAML read.  Without an offset the time could mean any zone: refused, never taken as UTC."""
     if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return ["%s: needs an offset such as +01:00 or Z (YAML reads an unquoted 2026-12-01 15:00:00 as a "
+                    "date-time without one): give it quoted, e.g. \"2026-12-01T15:00:00+01:00\"" % field]
         return []
     if not isinstance(value, str):
         if isinstance(value, datetime.date):
@@ -416,6 +431,9 @@ def _time_problems(value, field):
     if not DATE_TIME.match(value):
         return ["%s: a date-time needs a time, e.g. 2026-12-01T15:00:00+01:00 (a date alone would mean midnight "
                 "UTC): %s" % (field, show(value, 40))]
+    if not _OFFSET.search(value, DATE_TIME.match(value).end()):
+        return ["%s: needs an offset such as +01:00 or Z, e.g. 2026-12-01T15:00:00+01:00 (without one the time "
+                "could mean any time zone): %s" % (field, show(value, 40))]
     return []
 
 

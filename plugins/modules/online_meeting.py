@@ -37,6 +37,8 @@ options:
     description:
       - Graph ID of the meeting, when known. Lets check mode read the meeting, and is required with
         O(state=absent).
+      - With O(external_id), the meeting must be that external ID's; one of another external ID (a stale or copied
+        ID) is refused, naming both, and nothing is written to it.
     type: str
   user:
     description:

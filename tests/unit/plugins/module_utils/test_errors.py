@@ -54,3 +54,29 @@ def test_msal_error_dict_keeps_code_and_drops_trace_noise():
 def test_validation_error_lists_every_problem():
     err = errors.ValidationError(["appointments[0].email: not an e-mail", "appointments[3].user: required"])
     assert err.fail_kwargs()["problems"] == ["appointments[0].email: not an e-mail", "appointments[3].user: required"]
+
+
+def test_a_batch_item_error_carries_what_a_single_module_says():
+    """Before: a batch item's error had Graph's message alone and no retry note (``as_dict()`` left it out), so the
+    batch's message and the role's report lost the status, the request-id and why retrying stopped."""
+    error = errors.parse_graph_error(503, b'{"error": {"code": "ServiceUnavailable", "message": "busy"}}',
+                                     {"request-id": "r-1", "client-request-id": "c-1"}, "PUT", "https://g/x",
+                                     retry_note="the next wait (60.0 s from Retry-After) would pass "
+                                                "provisioning_timeout (10 s)")
+    out = errors.error_dict(error)
+    assert out["retry_note"].endswith("provisioning_timeout (10 s)") and error.as_dict()["retry_note"] == \
+        out["retry_note"]
+    fields = (out["status"], out["code"], out["request_id"], out["client_request_id"])
+    assert fields == (503, "ServiceUnavailable", "r-1", "c-1")
+    assert out["message"] == str(error) and "request-id r-1" in out["message"] and \
+        "provisioning_timeout" in out["message"]
+    lost = errors.error_dict(errors.TransportError("No answer from GET x: reset (gave up after 3 retries "
+                                                   "(max_retries))", "GET", "x", "c-2"))
+    assert lost["client_request_id"] == "c-2" and "max_retries" in lost["message"] and lost["status"] is None
+
+
+def test_a_meeting_of_another_external_id_names_both():
+    error = errors.WrongMeeting("MSo-b", "A-1", "B-1")
+    assert "online_meeting_id MSo-b is the meeting of external_id 'B-1', not of external_id 'A-1'" in str(error)
+    assert error.fail_kwargs()["error"]["code"] == "externalIdMismatch"
+    assert "external_id (none)" in str(errors.WrongMeeting("MSo-b", "A-1", None))

@@ -121,14 +121,14 @@ def test_settings_from_env_only(monkeypatch):
     for env, value in (("AZURE_TENANT_ID", "t-1"), ("AZURE_CLIENT_ID", "c-1"), ("AZURE_CLIENT_SECRET", "s-1"),
                        ("AZURE_AUTHORITY_HOST", "https://127.0.0.1:8443/"),
                        ("CLOUDCOMMS_GRAPH_ENDPOINT", "https://127.0.0.1:8443"),
-                       ("CLOUDCOMMS_GRAPH_CA_PATH", "/ca.pem")):
+                       ("CLOUDCOMMS_GRAPH_CA_PATH", os.path.abspath(__file__))):  # a file that exists
         monkeypatch.setenv(env, value)
     settings = ConnectionSettings(validate({}).validated_parameters)
     assert settings.method == "client_secret"
     assert settings.authority == "https://127.0.0.1:8443/t-1"
     assert settings.graph_base == "https://127.0.0.1:8443/beta"
     assert settings.scope == "https://graph.microsoft.com/.default"
-    assert settings.verify == "/ca.pem"
+    assert settings.verify == os.path.abspath(__file__)
 
 
 # -- auth method ---------------------------------------------------------------------------------------------------
@@ -265,16 +265,38 @@ def test_non_https_endpoints_are_rejected(option, value):
 
 
 # -- TLS, timeout, retries -----------------------------------------------------------------------------------------
+CA = "(a CA file that exists)"
+
+
 @pytest.mark.parametrize("given, verify", [
     ({}, True),
-    ({"ca_path": "/etc/private-ca.pem"}, "/etc/private-ca.pem"),
+    ({"ca_path": CA}, CA),
     ({"validate_certs": False}, False),
-    ({"validate_certs": False, "ca_path": "/etc/private-ca.pem"}, False),
-    ({"validate_certs": True, "ca_path": "/etc/private-ca.pem"}, "/etc/private-ca.pem"),
+    ({"validate_certs": False, "ca_path": CA}, False),
+    ({"validate_certs": True, "ca_path": CA}, CA),
 ])
-def test_verify(given, verify):
+def test_verify(given, verify, tmp_path):
+    ca_file = tmp_path / "private-ca.pem"
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    given = {k: str(ca_file) if v == CA else v for k, v in given.items()}
     params = validate(dict(given, access_token="at")).validated_parameters
-    assert ConnectionSettings(params, environ={}).verify == verify
+    assert ConnectionSettings(params, environ={}).verify == (str(ca_file) if verify == CA else verify)
+
+
+@pytest.mark.parametrize("from_env", [False, True], ids=["option", "environment"])
+def test_a_missing_ca_path_names_the_option_and_its_variable(from_env, tmp_path, monkeypatch):
+    """Before: requests failed later, on the first request, with "Could not find a suitable TLS CA certificate
+    bundle" - naming neither ca_path nor CLOUDCOMMS_GRAPH_CA_PATH."""
+    missing = str(tmp_path / "no-such-ca.pem")
+    if from_env:
+        monkeypatch.setenv("CLOUDCOMMS_GRAPH_CA_PATH", missing)
+    params = validate({"access_token": "at"} if from_env else {"access_token": "at", "ca_path": missing})
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionSettings(params.validated_parameters, environ={})
+    text = str(caught.value)
+    assert text.startswith("ca_path: ") and missing in text and "CLOUDCOMMS_GRAPH_CA_PATH" in text
+    # validate_certs: false needs no CA file
+    assert ConnectionSettings(dict(params.validated_parameters, validate_certs=False), environ={}).verify is False
 
 
 def test_timeout_retry_and_proxy_settings():
