@@ -192,7 +192,7 @@ def appointments_report(hostvars, hosts, check_mode=False):
             row["action"] = effective_action(item)
             row["tenant"] = outcome.get("tenant")
             if item.get("error"):
-                row["error"] = item["error"].get("message") if isinstance(item["error"], dict) else item["error"]
+                _failure(row, item)
             if row["action"] == "updated" and item.get("diff"):
                 row["changes"] = changes(item["diff"])
             note = item.get("notification")
@@ -217,6 +217,26 @@ def appointments_report(hostvars, hosts, check_mode=False):
     return report
 
 
+# What a failed row carries of its error beside the message: the fields a support case needs.
+ERROR_FIELDS = ("status", "code", "request_id", "client_request_id", "date", "retry_note")
+
+
+def _failure(row, item):
+    """A failed item's row: the whole error message (HTTP status, Graph code, request-id, why retrying stopped), the
+    error's fields, and per part what was written and what was not (``meeting_action``, ``appointment_action``,
+    ``failed_part``)."""
+    error = item["error"]
+    if isinstance(error, dict):
+        row["error"] = error.get("message")
+        row.update({"error_%s" % key if key in ("status", "code") else key: error.get(key)
+                    for key in ERROR_FIELDS if error.get(key) is not None})
+    else:
+        row["error"] = error
+    for key in ("meeting_action", "appointment_action", "failed_part"):
+        if item.get(key) is not None:
+            row[key] = item[key]
+
+
 def _unclaimed(outcomes):
     """Items of an export file whose organizer is no organizer of the play: {path: {user: count}}."""
     organizers = {plan.fold(outcome.get("organizer")) for outcome in outcomes}
@@ -229,14 +249,26 @@ def _unclaimed(outcomes):
     return out
 
 
+# A cell a spreadsheet would run as a formula (or that turns into one once a leading tab or CR is stripped).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet shows as text: a value starting with = + - @, a tab or a carriage return gets a
+    single quote in front (OWASP CSV injection); report.json keeps the exact values."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def appointments_csv(report):
-    """The report's rows as CSV (RFC 4180), with a header line of the report columns."""
+    """The report's rows as CSV (RFC 4180), with a header line of the report columns; cells that a spreadsheet
+    would run as a formula are neutralised (``csv_cell``)."""
     rows = report.get("appointments", []) if isinstance(report, dict) else report
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(REPORT_COLUMNS)
     for row in rows or []:
-        writer.writerow(["" if row.get(column) is None else row.get(column) for column in REPORT_COLUMNS])
+        writer.writerow([csv_cell(row.get(column)) for column in REPORT_COLUMNS])
     return buffer.getvalue()
 
 
@@ -251,8 +283,10 @@ def appointments_report_lines(report, limit=20):
     summary = report.get("summary") or {}
     organizers = report.get("organizers") or []
     verb = "would be" if report.get("check_mode") else "were"
-    lines = ["%d appointments of %d organizers %s: %s%s" % (
-        summary.get("total", 0), len(organizers), "planned" if report.get("check_mode") else "reconciled",
+    total = summary.get("total", 0)
+    lines = ["%d %s of %d %s %s: %s%s" % (
+        total, _plural(total, "appointment"), len(organizers), _plural(len(organizers), "organizer"),
+        "planned" if report.get("check_mode") else "reconciled",
         _counts(summary, every=True), " (check mode: nothing was changed in Graph)" if report.get("check_mode") else "")]
     for entry in organizers:
         line = "  %s (%s): %s" % (entry.get("host"), entry.get("organizer"),
@@ -264,19 +298,87 @@ def appointments_report_lines(report, limit=20):
         lines.append("Left alone: %d appointments of %s belong to organizers not in this play: %s" % (
             sum(users.values()), path, ", ".join("%s (%d)" % (user or "(no user)", count)
                                                  for user, count in sorted(users.items()))))
-    changes = [row for row in report.get("appointments") or [] if row.get("action") != "unchanged"]
-    shown = changes[:limit] if limit else changes
-    if len(shown) < len(changes):
-        lines.append("The first %d of the %d changes that %s made:" % (len(shown), len(changes), verb))
-    elif changes:
-        lines.append("The changes that %s made:" % verb)
-    for row in shown:
-        line = "  %-9s %s  %s" % (row.get("action"), row.get("external_id"), row.get("organizer"))
-        if row.get("error"):
-            line += "  (%s)" % row["error"]
-        lines.append(line)
-        lines.extend("      %s" % change for change in row.get("changes") or [])
+    rows = report.get("appointments") or []
+    changes = [row for row in rows if row.get("action") in ("created", "updated", "deleted")]
+    failures = [row for row in rows if row.get("action") == "failed"]
+    for found, whole, part in ((changes, "The changes that %s made:" % verb,
+                                "The first %%d of the %%d changes that %s made:" % verb),
+                               (failures, "The appointments that failed:",
+                                "The first %d of the %d appointments that failed:")):
+        shown = found[:limit] if limit else found
+        if len(shown) < len(found):
+            lines.append(part % (len(shown), len(found)))
+        elif found:
+            lines.append(whole)
+        for row in shown:
+            line = "  %-9s %s  %s" % (row.get("action"), row.get("external_id"), row.get("organizer"))
+            if row.get("action") == "failed":
+                line += "  (%s)" % _written(row)
+            lines.append(line)
+            lines.extend("      %s" % change for change in row.get("changes") or [])
     return lines
+
+
+def _plural(count, noun):
+    return noun if count == 1 else noun + "s"
+
+
+def _written(row):
+    """What a failed row's parts did, then its error: 'meeting created, appointment failed: Graph answered ...'."""
+    parts = ["%s %s" % (part, row[part + "_action"]) for part in ("meeting", "appointment")
+             if row.get(part + "_action")]
+    if row.get("failed_part") == "notification":
+        parts.append("cancellation SMS failed")
+    text = ", ".join(parts)
+    if row.get("error"):
+        text = "%s: %s" % (text, row["error"]) if text else str(row["error"])
+    return text or "failed"
+
+
+_UNSET = object()
+
+
+def appointments_tenant_groups(hostvars, host, variable="virtual_appointments_connection"):
+    """The groups whose own variables give ``host`` its ``variable`` (the tenant's connection) and that compete: a
+    group that sets it, is not an ancestor of another such group (a child group overriding its parent is
+    deliberate), and gives a different value.  More than one means the host is in two tenant groups and Ansible
+    would silently use one of them (unless the host sets the variable itself, which wins over every group).
+
+    Group variables come from the inventory (inline ``vars``), its vars plugins (``group_vars/`` beside the inventory)
+    and ``group_vars/`` beside the playbook - the places Ansible reads them from.  The values are compared as
+    written, never templated.  [] when the inventory cannot be inspected (``hostvars`` is not Ansible's)."""
+    try:
+        from ansible.vars.plugins import (  # pylint: disable=import-outside-toplevel
+            get_vars_from_inventory_sources, get_vars_from_path)
+        inventory, loader = hostvars._inventory, hostvars._loader  # pylint: disable=protected-access
+        sources = inventory._sources  # pylint: disable=protected-access
+        target = inventory.get_host(host)
+    except (AttributeError, ImportError):
+        return []
+    if target is None:
+        return []
+
+    def own(entity):
+        """The value ``entity`` (a group or the host) sets itself, as written; ``_UNSET`` when it sets none."""
+        found = _UNSET
+        # Stage "task", as Ansible's VariableManager asks them while a play runs (vars plugins that ran when the
+        # inventory was parsed put their values in get_vars()).
+        for values in (entity.get_vars(), get_vars_from_inventory_sources(loader, sources, [entity], "task"),
+                       get_vars_from_path(loader, loader.get_basedir(), [entity], "task")):
+            found = values[variable] if variable in values else found
+        return found
+
+    if own(target) is not _UNSET:
+        return []  # the host's own value wins over every group's
+    setters = {group: own(group) for group in target.get_groups() if group.name != "all"}
+    setters = {group: value for group, value in setters.items() if value is not _UNSET}
+    leaves = [group for group in setters
+              if not any(other is not group and group in other.get_ancestors() for other in setters)]
+    distinct = []
+    for group in sorted(leaves, key=lambda g: g.name):
+        if all(setters[group] != setters[other] for other in distinct):
+            distinct.append(group)
+    return [group.name for group in distinct] if len(distinct) > 1 else []
 
 
 class FilterModule:
@@ -289,4 +391,5 @@ class FilterModule:
             "appointments_report": appointments_report,
             "appointments_csv": appointments_csv,
             "appointments_report_lines": appointments_report_lines,
+            "appointments_tenant_groups": appointments_tenant_groups,
         }

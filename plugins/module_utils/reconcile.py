@@ -16,11 +16,12 @@ the create it would be.
 from __future__ import annotations
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import GraphError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import GraphError, WrongMeeting
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
 
 PRESENT, ABSENT = "present", "absent"
 CREATED, UPDATED, DELETED, UNCHANGED, FAILED = "created", "updated", "deleted", "unchanged", "failed"
+WRITTEN = (CREATED, UPDATED, DELETED)
 
 
 class Item:
@@ -63,25 +64,41 @@ class Result:
         self.etag = None
         self.adopted = False          # createOrGet found an existing meeting (its appointment must be read)
         self.error = None
+        self.failed_parts = []        # "meeting", "appointment": the parts whose read or write failed
         self.pending = []             # planned writes: (kind, op)
 
     @property
     def changed(self):
-        return self.error is None and (self.meeting_action != UNCHANGED or self.appointment_action != UNCHANGED)
+        """Whether anything was written (or would be, in check mode) - also when another part of the item failed."""
+        return any(action in WRITTEN for action in (self.meeting_action, self.appointment_action))
+
+    @property
+    def failed_part(self):
+        """Which part failed: ``meeting``, ``appointment`` or ``both``; None when the item did not fail."""
+        if not self.failed_parts:
+            return None
+        return self.failed_parts[0] if len(self.failed_parts) == 1 else "both"
 
     @property
     def action(self):
         if self.error is not None:
             return FAILED
         if self.item.appointment_state is not None:
+            if self.appointment_action == UNCHANGED and self.meeting_action == DELETED:
+                return DELETED  # a meeting without its appointment (an interrupted run) deleted: the item is gone
             if self.appointment_action == UNCHANGED and self.meeting_action != UNCHANGED:
                 return UPDATED  # only the meeting changed (subject, times): the item was updated
             return self.appointment_action
         return self.meeting_action
 
-    def fail(self, error):
+    def fail(self, error, part):
+        """``part`` (meeting or appointment) failed with ``error``: its action is ``failed``; the other part keeps what
+        happened to it (a meeting created before its appointment failed stays ``created``)."""
         if self.error is None:
             self.error = error
+        if part not in self.failed_parts:
+            self.failed_parts.append(part)
+        setattr(self, part + "_action", FAILED)
 
     def diff(self):
         """before/after of the compared view of what this item manages."""
@@ -110,10 +127,13 @@ class Reconciler:
     # multiple of 10 keeps every slice's $batch calls full (two requests an item, 20 a call).
     SLICE = 500
 
-    def __init__(self, client, check_mode=False, concurrency=4):
+    def __init__(self, client, check_mode=False, concurrency=4, recorder=None):
         self.client = client
         self.check_mode = check_mode
         self.concurrency = concurrency
+        # Optional ledger hook (ledger.Recorder): before(ops) records what is about to be created, after(ops,
+        # answers) what was created and deleted - on real runs only, so check mode never records anything.
+        self.recorder = recorder
 
     # -- the one write path -----------------------------------------------------------------------------------------
     def _write(self, ops):
@@ -122,17 +142,30 @@ class Reconciler:
             return []
         if self.check_mode:
             return [BatchResult(op["predict"][0], {}, op["predict"][1]) for op in ops]
-        return self.client.batch([{k: v for k, v in op.items() if k != "predict"} for op in ops], self.concurrency)
+        if self.recorder is not None:
+            self.recorder.before(ops)
+        answers = self.client.batch([{k: v for k, v in op.items() if k != "predict"} for op in ops], self.concurrency)
+        if self.recorder is not None:
+            self.recorder.after(ops, answers)
+        return answers
 
     def _read(self, ops):
         return self.client.batch(ops, self.concurrency) if ops else []
 
     # -- the run ------------------------------------------------------------------------------------------------------
-    def run(self, items):
-        """One result per item, in order; the items are reconciled a slice at a time."""
+    def run(self, items, progress=None):
+        """One result per item, in order; the items are reconciled a slice at a time.  ``progress`` (optional) is
+        called after each slice with a dict: ``slice``, ``slices``, ``done``, ``total``, ``failed`` (so far),
+        ``elapsed`` (seconds since the run began) and ``waits`` (the client's WaitLog)."""
         results = []
-        for start in range(0, len(items), self.SLICE):
+        started = self.client.clock()
+        slices = (len(items) + self.SLICE - 1) // self.SLICE
+        for number, start in enumerate(range(0, len(items), self.SLICE), 1):
             results += self._run_slice(items[start:start + self.SLICE])
+            if progress is not None:
+                progress({"slice": number, "slices": slices, "done": len(results), "total": len(items),
+                          "failed": sum(1 for result in results if result.error is not None),
+                          "elapsed": self.client.clock() - started, "waits": self.client.waits})
         return results
 
     def _run_slice(self, items):
@@ -168,12 +201,18 @@ class Reconciler:
 
     def _took_meeting(self, result, answer):
         if answer.ok:
-            result.meeting = result.meeting_before = models.meeting_from_graph(answer.body)
+            meeting = models.meeting_from_graph(answer.body)
+            item = result.item
+            if item.external_id and meeting.get("external_id") != item.external_id:
+                # Another appointment's meeting (a stale ledger, a copied id): refused, never written to.
+                result.fail(WrongMeeting(item.meeting_id, item.external_id, meeting.get("external_id")), "meeting")
+                return
+            result.meeting = result.meeting_before = meeting
             result.meeting_exists = True
         elif answer.status == 404:
             result.meeting_exists = False
         else:
-            result.fail(answer.error)
+            result.fail(answer.error, "meeting")
 
     def _took_appointment(self, result, answer):
         if answer.ok:
@@ -183,7 +222,7 @@ class Reconciler:
         elif answer.status == 404:
             result.appointment = result.appointment_before = None
         else:
-            result.fail(answer.error)
+            result.fail(answer.error, "appointment")
 
     def _ensure_meetings(self, results):
         """createOrGet for wanted meetings whose id is unknown (or whose known id is gone)."""
@@ -194,7 +233,7 @@ class Reconciler:
                 continue
             if not item.external_id:
                 result.fail(GraphError(404, "itemNotFound", "the online meeting %s was not found and has no "
-                                       "external_id to create it with" % item.meeting_id))
+                                       "external_id to create it with" % item.meeting_id), "meeting")
                 continue
             body = models.meeting_create_body(item.external_id, item.meeting or {})
             predicted = dict(body, id=None)
@@ -203,7 +242,7 @@ class Reconciler:
             owners.append(result)
         for result, answer in zip(owners, self._write(ops)):
             if not answer.ok:
-                result.fail(answer.error)
+                result.fail(answer.error, "meeting")
                 continue
             result.meeting = models.meeting_from_graph(answer.body)
             if answer.status == 201:
@@ -285,7 +324,7 @@ class Reconciler:
                 conflicts.append((result, answer.replayed))
                 continue
             if not answer.ok and not (answer.status == 404 and kind.endswith("_delete")):
-                result.fail(answer.error)
+                result.fail(answer.error, kind.split("_", 1)[0])
                 continue
             self._took_write(result, kind, op, answer)
         if conflicts:
@@ -342,6 +381,18 @@ class Reconciler:
                     result.appointment_before = before  # the diff shows what this run changed
                     result.appointment_action = UPDATED
         self._apply([result for result, dummy in conflicts], second_try=True)
+
+
+def progress_line(info):
+    """One line of progress for a slice (``Reconciler.run``'s ``progress`` dict)."""
+    waits = info.get("waits")
+    if waits is not None and waits.retries:
+        waited = "waited %.1f s (%d retr%s)" % (waits.seconds, waits.retries, "y" if waits.retries == 1 else "ies")
+    else:
+        waited = "no waits"
+    return "slice %d of %d: %d of %d items done%s, %.1f s elapsed, %s" % (
+        info["slice"], info["slices"], info["done"], info["total"],
+        " (%d failed)" % info["failed"] if info.get("failed") else "", info["elapsed"], waited)
 
 
 def _header(headers, name):

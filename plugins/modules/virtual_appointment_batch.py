@@ -54,7 +54,10 @@ options:
         choices: [present, absent]
         default: present
       online_meeting_id:
-        description: Graph ID of the meeting when known (from a previous run); makes check mode exact.
+        description:
+          - Graph ID of the meeting when known (from a previous run); makes check mode exact.
+          - The meeting must carry the item's O(appointments[].external_id); one of another external ID (a stale or
+            copied ID) fails the item, naming both, and nothing is written to it.
         type: str
       subject:
         description: Meeting subject.
@@ -91,10 +94,18 @@ options:
     description:
       - A scheduling-system export holding more appointments, read on the controller by the module. Each item has the
         keys of O(appointments).
-      - JSON or YAML - a list of items, or a mapping with an C(appointments) list.
-      - CSV - a header row naming item keys, one row an item; an empty cell is an option not set; C(appointment_clients)
-        and C(settings) cells hold JSON; the columns C(client_display_name), C(client_email_address) and
-        C(client_sms_capable_phone_number) give a single client instead.
+      - JSON or YAML - a list of items, or a mapping whose only key is C(appointments), a list; any other top-level
+        key is an error.
+      - CSV - comma-separated, a header row naming item keys, one row an item; an empty cell is an option not set;
+        C(appointment_clients) and C(settings) cells hold JSON; the columns C(client_display_name),
+        C(client_email_address) and C(client_sms_capable_phone_number) give a single client instead.
+      - CSV header names are matched case-insensitively with surrounding spaces stripped (C( Start_Date_Time ) is
+        C(start_date_time)); a column given twice, or a column that names no item key, is an error naming it (with a
+        hint when the header looks separated by semicolons, tabs or pipes). A column without a name must be empty.
+      - Date-times need an offset (C(2026-12-01T15:00:00+01:00) or C(Z)), as everywhere in the collection.
+      - The file is data and is never templated - a value holding a Jinja expression or statement (two opening
+        braces, or an opening brace and a percent sign) is an error naming the item and the field; put templated
+        values in O(appointments) or the inventory instead.
       - Errors name the file and the item (C(export.json[4]), C(export.csv line 5)) and the field.
     type: dict
     suboptions:
@@ -117,18 +128,71 @@ options:
   ledger:
     description:
       - What a previous run recorded - a mapping of external ID to C({online_meeting_id, user}), or a whole ledger
-        document of the C(virtual_appointments) role (C({format, appointments})).
+        document of the C(virtual_appointments) role (C({format, appointments})). Read only; O(ledger_path) keeps a
+        ledger file up to date instead.
       - Items that give no C(online_meeting_id) take the recorded one for the same external ID and organizer, so
         check mode is exact and absent items can be found. With a ledger, an external ID names one appointment; the
         same external ID for several organizers is an error.
+      - An organizer given by its user principal name in one place and by its object ID in another is one organizer
+        when the ledger recorded its object ID (C(organizer_id), from the meeting Graph returned); when the ledger
+        cannot tell, an item whose organizer is spelt the other way than its ledger entry is refused, naming both.
+    type: dict
+  ledger_path:
+    description:
+      - A ledger file (JSON, the C(virtual_appointments) role's format) that the module reads and keeps up to date
+        as it writes - what the collection created, recorded as it is created - so that a run interrupted part-way
+        (killed, lost connection) leaves a ledger that lists every meeting it may have made.
+      - Before each round of meeting creates, every C(createOrGet) about to be sent is recorded as a pending entry
+        (external ID and organizer, no meeting ID yet; C(createOrGet) by external ID makes sending it again safe);
+        after the round, each meeting's ID and its organizer's object ID; an entry is dropped once its meeting is
+        deleted. Each change is written atomically (a temporary file in the same directory, flushed to disk, then
+        renamed) with mode C(0600), in a directory created C(0700) - the ledger holds meeting IDs of people's
+        appointments.
+      - Never written in check mode. A missing file is an empty ledger; a truncated or hand-edited file fails the
+        task before any request, naming the path and the entry.
+      - "A later run resolves a pending entry: an item still in the task proceeds (C(createOrGet) finds its meeting);
+        with O(purge), one that left the task is found by C(createOrGet), then deleted; check mode and RV(pending)
+        list them."
+      - Mutually exclusive with O(ledger).
+    type: path
+  ledger_labels:
+    description:
+      - Top-level keys written into the O(ledger_path) file besides its appointments, for people reading it (the
+        role records C(host) and C(tenant)).
     type: dict
   purge:
     description:
-      - With O(ledger), delete the meeting (and its appointment) of every ledger entry that no item names any more.
-        Nothing the ledger does not list is ever deleted. With no items at all, this removes everything the ledger
-        lists (decommission).
+      - With O(ledger) or O(ledger_path), delete the meeting (and its appointment) of every ledger entry that no item
+        names any more. Nothing the ledger does not list is ever deleted.
+      - Guarded against mass deletion before any request (also in check mode, which shows the refusal) - a purge of
+        an organizer for whom the task gives no appointment at all (an empty or missing list, such as a typo in a
+        variable name) is refused unless O(purge_all); so is a purge of more of an organizer's ledger entries than
+        O(purge_limit) allows.
+      - Without O(purge), RV(not_purged) lists the ledger entries that no item names (they stay in Graph and in the
+        ledger), with a warning.
     type: bool
     default: false
+  purge_all:
+    description:
+      - Lift the guards of O(purge) - purge an organizer for whom the task gives no appointment (everything the
+        ledger lists for it), and more than O(purge_limit). The way to empty an organizer (decommission).
+    type: bool
+    default: false
+  purge_limit:
+    description:
+      - The most of one organizer's ledger entries one run may purge - a count (V(10)) or a percent of the entries
+        the ledger lists for the organizer (V(50%), rounded up). More is refused before any request, saying how many
+        of how many, for which organizer. Ignored with O(purge_all).
+    type: str
+    default: "50%"
+  option_names:
+    description:
+      - How messages name this task's options, for a caller whose users know them by other names (the
+        C(virtual_appointments) role passes its variable names) - a mapping of option name (V(appointments),
+        V(notify_sms), V(concurrency), V(purge), V(purge_all), V(purge_limit), ...) to the name to show.
+      - For V(appointments), a list name, or a list of C([name, count]) pairs when the items were joined from several
+        lists (the first C(count) items are C(name[0]) ...).
+    type: dict
   concurrency:
     description: C($batch) calls in flight at once (each carries up to 20 requests).
     type: int
@@ -264,7 +328,7 @@ EXAMPLES = r"""
 
 - name: Show the plan
   ansible.builtin.debug:
-    msg: "{{ plan.summary }} ({{ plan.source.taken }} of the {{ plan.source.items }} rows are this organizer's)"
+    msg: "{{ plan.summary }} ({{ plan.source.taken }} of the {{ plan.source['items'] }} rows are this organizer's)"
 """
 
 RETURN = r"""
@@ -300,23 +364,61 @@ appointments:
       type: str
       sample: https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=a796be92-&convId=19:meeting_x@thread.v2
     action:
-      description: What happened to the appointment.
+      description:
+        - What happened to the item - the appointment's action, V(updated) when its meeting alone changed, V(failed)
+          when any part of it failed (RV(appointments[].meeting_action) and RV(appointments[].appointment_action)
+          then say what was written and what was not).
       type: str
       choices: [created, updated, deleted, unchanged, failed]
       sample: created
     meeting_action:
-      description: What happened to the meeting.
+      description:
+        - What happened to the meeting, as it happened - also when the appointment failed afterwards (a meeting
+          created before its appointment's write failed is V(created)); V(failed) when the meeting's read or write
+          failed.
       type: str
-      choices: [created, updated, deleted, unchanged]
+      choices: [created, updated, deleted, unchanged, failed]
       sample: created
+    appointment_action:
+      description:
+        - What happened to the virtual appointment, as it happened; V(failed) when its read or write failed;
+          V(unchanged) when it was not written (also when its meeting failed first).
+      type: str
+      choices: [created, updated, deleted, unchanged, failed]
+      sample: created
+    failed_part:
+      description:
+        - Which part of a failed item failed - V(meeting), V(appointment), V(both), or V(notification) (an absent item
+          not deleted because its cancellation SMS was refused).
+      type: str
+      returned: when the item failed
+      choices: [meeting, appointment, both, notification]
+      sample: appointment
+    pending:
+      description:
+        - A purge of a ledger entry recorded before its C(createOrGet) by an interrupted run (see O(ledger_path)); in
+          check mode its meeting ID is unknown (null) and the delete is predicted.
+      type: bool
+      returned: for such purge items
+      sample: true
     diff:
       description: Before and after of the compared view, in diff mode.
       type: dict
       sample: {"before": {"meeting": {}, "appointment": {}}, "after": {"meeting": {"subject": "x"}, "appointment": {}}}
     error:
-      description: The Graph error of a failed item (status, code, message, request_id, client_request_id, date).
+      description:
+        - The error of a failed item - C(status) (HTTP), C(code) (Graph error code), C(request_id),
+          C(client_request_id), C(date), C(retry_note) (why the collection stopped retrying - C(max_retries),
+          C(retry_timeout), C(provisioning_timeout) - or null when the answer was final), and C(message), the whole
+          text a single module fails with.
+        - An O(appointments[].online_meeting_id) whose meeting has another external ID fails its item with C(code)
+          C(externalIdMismatch) and both IDs (C(external_id), C(meeting_external_id)); nothing is written to it.
       type: dict
-      sample: {"status": 403, "code": "Unauthorized", "message": "App ... is not authorized", "request_id": "599d9cb0"}
+      returned: when the item failed
+      sample: {"status": 503, "code": "ServiceUnavailable", "request_id": "599d9cb0", "client_request_id": "6d1b4c5e",
+               "date": "Tue, 01 Dec 2026 10:00:00 GMT",
+               "retry_note": "the next wait (60.0 s from Retry-After) would pass provisioning_timeout (600 s)",
+               "message": "Graph answered 503 ServiceUnavailable on PUT ... [request-id 599d9cb0, ...] (the next wait ...)"}
     notification:
       description:
         - The SMS of O(notify_sms) for this item - C(message_type), C(sent) (V(false) in check mode and when it failed),
@@ -343,6 +445,27 @@ source:
   type: dict
   sample: {"path": "/srv/export.csv", "format": "csv", "items": 300, "taken": 50,
            "users": {"adele.vance@contoso.onmicrosoft.com": 50, "diego.siciliani@contoso.onmicrosoft.com": 250}}
+not_purged:
+  description:
+    - The ledger entries that no item names, when O(purge) is off - they stay in Graph and in the ledger (a warning
+      says so), so a review of the plan sees them. C(online_meeting_id) is null for a pending entry.
+  returned: when a ledger is given, O(purge) is off and some of its entries are named by no item
+  type: list
+  elements: dict
+  sample: [{"external_id": "A-1003", "user": "adele.vance@contoso.onmicrosoft.com", "online_meeting_id": "MSoz..."}]
+pending:
+  description:
+    - External IDs of ledger entries recorded before their C(createOrGet) by a run that was interrupted (no meeting
+      ID yet). This run resolves them (see O(ledger_path)); their items (and purge results) show what it does.
+  returned: when the ledger has pending entries
+  type: list
+  elements: str
+  sample: ["A-1007"]
+ledger:
+  description: The O(ledger_path) file and its number of entries after the run.
+  returned: when O(ledger_path) is given
+  type: dict
+  sample: {"path": "/srv/ledger/contoso/adele.json", "entries": 42}
 summary:
   description:
     - Counts of items by action (an item whose meeting alone changed counts as updated).
@@ -357,15 +480,20 @@ auth_method:
   type: str
   sample: client_secret
 waits:
-  description: Retries Graph asked for, when there were any.
+  description:
+    - Retries Graph asked for, when there were any - C(seconds) is the wall time spent waiting (the C($batch) calls
+      in flight wait side by side, and a wait counts once however many requests it held back), C(summed) what the
+      waits add up to.
   returned: when Graph asked to wait
   type: dict
-  sample: {"retries": 3, "seconds": 3.0, "longest": 1.0, "by_reason": {"429 throttled": 3}}
+  sample: {"retries": 3, "seconds": 1.0, "summed": 3.0, "longest": 1.0, "by_reason": {"429 throttled": 3}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, models, plan, sms
+import re
+
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, ledger, models, plan, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
-    CollectionError, ValidationError)
+    CollectionError, ValidationError, error_dict)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
     ABSENT, CREATED, DELETED, FAILED, PRESENT, UNCHANGED, UPDATED, Item, Reconciler, read_appointments)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
@@ -390,8 +518,10 @@ def item_result(spec, result, diff_mode):
            "online_meeting_id": meeting.get("id") or spec.get("online_meeting_id"),
            "join_web_url": meeting.get("join_web_url"),
            "appointment_client_join_web_url": appointment.get("appointment_client_join_web_url"),
-           "action": result.action, "meeting_action": result.meeting_action}
+           "action": result.action, "meeting_action": result.meeting_action,
+           "appointment_action": result.appointment_action}
     if result.error is not None:
+        out["failed_part"] = result.failed_part
         out["error"] = _error_dict(result.error)
     if diff_mode:
         out["diff"] = result.diff()
@@ -399,18 +529,72 @@ def item_result(spec, result, diff_mode):
 
 
 def _error_dict(error):
-    return error.as_dict() if hasattr(error, "as_dict") else {"message": str(error)}
+    return error_dict(error)
+
+
+class Batch:
+    """What gather() found besides the entries: the ledger (its file when O(ledger_path) is given), the ledger entries
+    no item names when purge is off (``not_purged``), and the pending entries (recorded by an interrupted run)."""
+
+    def __init__(self, ledger_file=None, not_purged=None, pending=None):
+        self.ledger_file = ledger_file
+        self.not_purged = not_purged
+        self.pending = pending or []
+
+
+def labelled(items, names):
+    """The task's entries, each named as the caller's options name it (``option_names.appointments``): one list name,
+    or ``[[name, count], ...]`` for a list made of several (the role's virtual_appointments then
+    virtual_appointments_list), so ``appointments[12]`` reads ``virtual_appointments_list[2]``."""
+    spans = names.get("appointments") if isinstance(names, dict) else None
+    if isinstance(spans, str) and spans:
+        return plan.entries_of(spans, items)
+    if not isinstance(spans, list) or not spans:
+        return plan.entries_of("appointments", items)
+    entries, index = [], 0
+    for span in spans:
+        name, count = (span[0], int(span[1])) if isinstance(span, (list, tuple)) and len(span) == 2 else (None, 0)
+        for local, item in enumerate(items[index:index + count]):
+            entries.append((plan.label(name, local, item), item))
+        index += count
+    return entries + [(plan.label("appointments", index + local, item), item)
+                      for local, item in enumerate(items[index:])]
+
+
+def renamed(problems, names):
+    """Problems with the module's option names replaced by the caller's (``option_names``), e.g. ``notify_sms.`` ->
+    ``virtual_appointments_notify_sms.``; item labels are named by labelled() already."""
+    pairs = sorted(((key, value) for key, value in (names or {}).items()
+                    if key != "appointments" and isinstance(value, str) and value), key=lambda pair: -len(pair[0]))
+    if not pairs:
+        return problems
+    pattern = re.compile(r"(?<![\w.\[])(%s)(?=[.:\s]|$)" % "|".join(re.escape(key) for key, dummy in pairs))
+    lookup = dict(pairs)
+    return [pattern.sub(lambda match: lookup[match.group(1)], problem) for problem in problems]
 
 
 def gather(params):
-    """Every entry (where, item) of the batch, validated before any request, with ledger IDs and purge applied;
-    what the export file held; and the checked notify_sms (None when off)."""
-    entries, source, problems = plan.entries_of("appointments", params["appointments"] or []), None, []
+    """Every entry (where, item) of the batch, validated before any request, with ledger IDs and purge applied
+    (refused beyond its guard); what the export file held; the checked notify_sms (None when off); and the Batch
+    (the ledger file, what purge leaves alone, pending entries).  Problems name the options as O(option_names)
+    says."""
+    names = params.get("option_names") or {}
+    try:
+        return _gather(params, names)
+    except ValidationError as exc:
+        raise ValidationError(renamed(exc.problems, names))
+
+
+def _gather(params, names):
+    entries, source, problems = labelled(params["appointments"] or [], names), None, []
     problems += plan.validate(entries)
     if params["concurrency"] < 1 or params["concurrency"] > 16:
         problems.append("concurrency: must be between 1 and 16")
-    if params["purge"] and params["ledger"] is None:
+    if params["ledger"] is not None and params["ledger_path"]:
+        problems.append("ledger_path: give ledger or ledger_path, not both")
+    if params["purge"] and params["ledger"] is None and not params["ledger_path"]:
         problems.append("purge: needs ledger (only what the ledger lists is ever purged)")
+    problems += [problem for problem in [ledger.parse_limit(params["purge_limit"])[1]] if problem]
     if problems:
         raise ValidationError(problems)
     if params["appointments_file"]:
@@ -420,9 +604,48 @@ def gather(params):
         if problems:
             raise ValidationError(problems)
         entries += from_file
-    if params["ledger"] is not None:
-        entries = plan.with_ledger(entries, params["ledger"], params["purge"])
-    return entries, source, notify_plan(params.get("notify_sms"), entries)
+    batch, known, where = Batch(), params["ledger"], "ledger"
+    if params["ledger_path"]:
+        batch.ledger_file = ledger.LedgerFile(params["ledger_path"], params.get("ledger_labels"))
+        known, where = ledger.document(batch.ledger_file.entries), batch.ledger_file.path
+    if known is not None:
+        given = entries
+        entries = ledger.with_ledger(entries, known, params["purge"], where)
+        batch.pending = sorted(key for key, entry in ledger.ledger_entries(known, where).items()
+                               if not entry["online_meeting_id"])
+        if params["purge"]:
+            problems = ledger.purge_guard(entries, known, params["purge_all"], params["purge_limit"], where)
+            if problems:
+                raise ValidationError(problems)
+        else:
+            batch.not_purged = ledger.not_purged(given, known, where)
+    return entries, source, notify_plan(params.get("notify_sms"), entries), batch
+
+
+def resolve_pending(module, client, recorder, entries, concurrency):
+    """Purge entries recorded before their createOrGet by an interrupted run (no meeting ID): createOrGet finds their
+    meeting (or makes it: safe, as it is deleted next), so the run can delete it.  Returns the entries with the meeting
+    IDs found, {entry index: result} for those that fail (or, in check mode, are predicted: no ID), and the engine's
+    results (for ``changed``)."""
+    pending = [index for index, (dummy, spec) in enumerate(entries) if spec.get("pending")]
+    if not pending:
+        return entries, {}, []
+    items = [Item(entries[index][0], user=entries[index][1].get("user"), external_id=entries[index][1]["external_id"],
+                  meeting={}, meeting_state=PRESENT) for index in pending]
+    found = Reconciler(client, module.check_mode, concurrency, recorder=recorder).run(items)
+    entries, done = list(entries), {}
+    for index, result in zip(pending, found):
+        where, spec = entries[index]
+        meeting_id = (result.meeting or {}).get("id")
+        if result.error is None and meeting_id:
+            entries[index] = (where, dict(spec, online_meeting_id=meeting_id))
+            continue
+        out = item_result(spec, result, False)
+        out.update(state=ABSENT, pending=True)
+        if result.error is None:  # predicted (check mode): the delete that follows the createOrGet
+            out.update(action=DELETED, meeting_action=DELETED, appointment_action=DELETED)
+        done[index] = out
+    return entries, done, found
 
 
 def notify_plan(options, entries):
@@ -460,21 +683,25 @@ def notify_plan(options, entries):
 
 def run(module):
     params = module.params
-    entries, source, notify = gather(params)
+    entries, source, notify, batch = gather(params)
+    client = module.client(concurrency=params["concurrency"])
+    recorder = ledger.Recorder(batch.ledger_file) if batch.ledger_file else None
+    entries, done, resolved = resolve_pending(module, client, recorder, entries, params["concurrency"])
     items, skipped = [], []
     for index, (where, spec) in enumerate(entries):
+        if index in done:
+            continue
         if (spec.get("state") or PRESENT) == ABSENT and not spec.get("online_meeting_id"):
             skipped.append(index)
             module.warn("%s: state absent without online_meeting_id; Graph cannot find the meeting by external_id "
                         "without creating it, so it was left alone" % where)
             continue
         items.append((index, to_item(where, spec)))
-    client = module.client(concurrency=params["concurrency"])
     notifier = Notifier(module, client, notify, entries, params["concurrency"]) if notify else None
     held = notifier.cancel_first(items) if notifier else {}
     running = [(index, item) for index, item in items if index not in held]
-    engine = Reconciler(client, module.check_mode, params["concurrency"])
-    results = engine.run([item for dummy, item in running])
+    engine = Reconciler(client, module.check_mode, params["concurrency"], recorder=recorder)
+    results = engine.run([item for dummy, item in running], progress=getattr(module, "progress", None))
     out = [None] * len(entries)
     for (index, dummy), result in zip(running, results):
         out[index] = item_result(entries[index][1], result, module.diff_mode)
@@ -483,9 +710,11 @@ def run(module):
         out[index] = {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
                       "online_meeting_id": None,
                       "join_web_url": None, "appointment_client_join_web_url": None, "action": "unchanged",
-                      "meeting_action": "unchanged"}
+                      "meeting_action": "unchanged", "appointment_action": "unchanged"}
     for index, note in held.items():
         out[index] = held_result(entries[index], note)
+    for index, done_result in done.items():
+        out[index] = done_result
     if notifier:
         for index, note in notifier.after(running, results).items():
             out[index]["notification"] = note
@@ -496,8 +725,9 @@ def run(module):
     if notifier:
         summary["notified"] = sum(1 for note in notes if "error" not in note)
         summary["notify_failed"] = sum(1 for note in notes if "error" in note)
-    changed = any(r.changed for r in results) or any(note.get("sent") for note in notes)
+    changed = any(r.changed for r in results + resolved) or any(note.get("sent") for note in notes)
     result = {"changed": changed, "appointments": out, "summary": summary}
+    ledger_result(module, batch, result)
     if source is not None:
         result["source"] = source
     if module.diff_mode:
@@ -508,6 +738,21 @@ def run(module):
     if failed or unsent:
         raise BatchFailed(failed, entries, result, unsent)
     return result
+
+
+def ledger_result(module, batch, result):
+    """The ledger's part of the result: ``not_purged`` (with a warning) when purge is off and ledger entries are
+    named by no item, ``pending`` (entries recorded before their createOrGet by an interrupted run), ``ledger``."""
+    if batch.not_purged:
+        result["not_purged"] = batch.not_purged
+        shown = ", ".join(entry["external_id"] for entry in batch.not_purged[:10])
+        module.warn("%d appointment%s left the task but stay in Graph and in the ledger, as purge is off: %s%s"
+                    % (len(batch.not_purged), "" if len(batch.not_purged) == 1 else "s", shown,
+                       " and %d more" % (len(batch.not_purged) - 10) if len(batch.not_purged) > 10 else ""))
+    if batch.pending:
+        result["pending"] = batch.pending
+    if batch.ledger_file is not None:
+        result["ledger"] = {"path": batch.ledger_file.path, "entries": len(batch.ledger_file.entries)}
 
 
 def notification_type(result):
@@ -572,7 +817,6 @@ class Notifier:
                 note.update(sent=True, request_id=_header(answer.headers, "request-id"))
             else:
                 note.update(error=_error_dict(answer.error), may_have_been_sent=sms.may_have_been_sent(answer.status))
-                note["error"]["message"] = str(answer.error)
         return notes
 
     def cancel_first(self, items):
@@ -630,7 +874,7 @@ def held_result(entry, note):
     return {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
             "online_meeting_id": spec.get("online_meeting_id"), "join_web_url": None,
             "appointment_client_join_web_url": None, "action": FAILED, "meeting_action": UNCHANGED,
-            "error": error, "notification": note}
+            "appointment_action": UNCHANGED, "failed_part": "notification", "error": error, "notification": note}
 
 
 def _header(headers, name):
@@ -690,7 +934,12 @@ ARGUMENT_SPEC = dict(
         user=dict(type="str"),
     )),
     ledger=dict(type="dict"),
+    ledger_path=dict(type="path"),
+    ledger_labels=dict(type="dict"),
     purge=dict(type="bool", default=False),
+    purge_all=dict(type="bool", default=False),
+    purge_limit=dict(type="str", default=ledger.DEFAULT_PURGE_LIMIT),
+    option_names=dict(type="dict"),
     concurrency=dict(type="int", default=4),
     notify_sms=dict(type="dict", options=dict(
         enabled=dict(type="bool", default=True),

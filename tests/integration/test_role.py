@@ -184,7 +184,7 @@ def test_provision_rerun_check_diff_and_update(role, inventory):
     ledger = role.ledger_file(inventory.hosts()[0])
     assert ledger["format"] == 1 and ledger["host"] == inventory.hosts()[0]
     assert len(ledger["appointments"]) == 10
-    assert all(set(entry) == {"online_meeting_id", "user"} for entry in ledger["appointments"].values())
+    assert all(set(entry) == {"online_meeting_id", "user", "organizer_id"} for entry in ledger["appointments"].values())
 
     # The report for the scheduling system: every appointment with its meeting and join links.
     with open(os.path.join(role.report, "report.csv"), encoding="utf-8", newline="") as handle:
@@ -461,3 +461,44 @@ def test_ansible_doc_shows_the_role_argument_spec():
                  "virtual_appointments_purge", "virtual_appointments_report_dir", "virtual_appointments_concurrency",
                  "virtual_appointments_mode", "external_id", "client_secret", "virtual_appointments_file"):
         assert name in proc.stdout, name
+
+
+def test_a_host_in_two_tenant_groups_is_refused(role, inventory, emulator):
+    """A host in two groups that each set virtual_appointments_connection would silently get one tenant's: refused
+    before anything is sent. A child group overriding its parent's connection, and a host setting its own, are not
+    two tenants."""
+    hosts = inventory.hosts()
+    torn = next(h for h in hosts if h.startswith("contoso"))
+    child = next(h for h in hosts if h.startswith("contoso") and h != torn)
+    with open(inventory.hosts_file, encoding="utf-8") as handle:
+        layout = yaml.safe_load(handle)
+    tenants = layout["all"]["children"]["virtual_appointments_tenants"]["children"]
+    tenants["fabrikam"]["hosts"][torn] = None
+    tenants["contoso"]["children"] = {"contoso_vip": {"hosts": {child: None}}}
+    with open(inventory.hosts_file, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(layout, handle)
+    with open(os.path.join(inventory.root, "group_vars", "contoso.yml"), encoding="utf-8") as handle:
+        contoso = yaml.safe_load(handle)
+    contoso["virtual_appointments_connection"]["max_retries"] = 5
+    with open(os.path.join(inventory.root, "group_vars", "contoso_vip.yml"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(contoso, handle)
+
+    since = role.seq()
+    run = role()
+    refusals = run.host_results("Refuse an organizer in two tenant groups")
+    assert refusals[torn].get("failed"), run.why()
+    assert "tenant groups contoso and fabrikam" in refusals[torn]["msg"]
+    assert not [h for h, r in refusals.items() if h != torn and r.get("failed")]
+    assert torn not in run.batches() and child in run.batches()
+    organizer = inventory.host_vars(torn)["virtual_appointments_organizer"] \
+        if "virtual_appointments_organizer" in inventory.host_vars(torn) else torn
+    touched = {r["path"] for r in emulator.requests(since=since, kind="graph")}
+    assert not [path for path in touched if organizer.lower() in path.lower()]
+
+    # The host's own connection wins over both groups: no ambiguity.
+    data = inventory.host_vars(torn)
+    data["virtual_appointments_connection"] = contoso["virtual_appointments_connection"]
+    inventory.save_host_vars(torn, data)
+    again = role()
+    assert not again.host_results("Refuse an organizer in two tenant groups").get(torn, {}).get("failed")
+    assert torn in again.batches(), again.why()

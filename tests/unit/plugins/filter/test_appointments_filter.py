@@ -73,6 +73,16 @@ def test_plan_validates_every_item_naming_the_role_variable_and_the_field():
         appointments_plan("A-1", organizer=ADELE)
 
 
+def test_plan_reports_a_null_item_with_every_other_problem():
+    with pytest.raises(AnsibleFilterError) as caught:
+        appointments_plan([None, {"external_id": "A-2", "external_appointment_url": "not a url"}], organizer=ADELE,
+                          flat=[None])
+    text = str(caught.value)
+    assert "virtual_appointments[0]: must be a mapping, got null" in text
+    assert "virtual_appointments[1] (external_id A-2).external_appointment_url" in text
+    assert "virtual_appointments_list[0]: must be a mapping, got null" in text
+
+
 def test_a_corrupt_ledger_is_an_error():
     with pytest.raises(AnsibleFilterError, match="not a virtual_appointments ledger"):
         appointments_ledger([], previous={"format": 1, "appointments": ["x"]})
@@ -194,9 +204,55 @@ def test_summary_lines():
     assert lines[1] == "  h1 (%s): 1 created, 1 updated, 1 failed" % ADELE
     assert lines[2] == "  h2 (%s): nothing to do - sign-in failed" % DIEGO
     assert lines[3] == "  h3 (x): nothing to do"
-    assert lines[4] == "The first 1 of the 3 changes that were made:"
-    assert lines[5].split() == ["created", "A-1", ADELE] and len(lines) == 6
+    # A failure is no change that was made: the changes and the failures are listed apart.
+    assert lines[4] == "The first 1 of the 2 changes that were made:"
+    assert lines[5].split() == ["created", "A-1", ADELE]
+    assert lines[6] == "The appointments that failed:"
+    assert lines[7].split()[:3] == ["failed", "A-3", ADELE] and lines[7].endswith(": Bad, really)") and len(lines) == 8
     planned = appointments_report_lines(appointments_report(HOSTVARS, ["h1"], check_mode=True))
     assert planned[0].endswith("(check mode: nothing was changed in Graph)") and "planned" in planned[0]
     assert planned[2] == "The changes that would be made:"
-    assert "      meeting.subject: 'a' -> 'b'" in planned and any("(Bad, really)" in line for line in planned)
+    assert "      meeting.subject: 'a' -> 'b'" in planned and any(line.endswith(": Bad, really)") for line in planned)
+
+
+def one_organizer(*items):
+    return {"h1": {"__virtual_appointments_outcome": {"host": "h1", "tenant": "t1", "organizer": ADELE},
+                   "virtual_appointments_batch": {"changed": True, "appointments": list(items)}}}
+
+
+def test_summary_wording_is_singular_for_one():
+    lines = appointments_report_lines(appointments_report(one_organizer(result("A-1", "created", "m1")), ["h1"]))
+    assert lines[0].startswith("1 appointment of 1 organizer reconciled: 1 created")  # was "1 appointments of 1 organizers"
+
+
+def test_a_half_way_failure_reports_what_was_written_and_the_whole_error():
+    """The meeting was created, then the appointment's PUT failed: the row says so, with status, code, request-id and
+    why retrying stopped (before: only Graph's message, and nothing about the meeting)."""
+    error = {"status": 503, "code": "ServiceUnavailable", "request_id": "r-1", "client_request_id": "c-1",
+             "date": None, "retry_note": "gave up after 2 retries (max_retries)",
+             "message": "Graph answered 503 ServiceUnavailable on PUT x: busy [request-id r-1] (gave up after 2 "
+                        "retries (max_retries))"}
+    item = result("A-9", "failed", "m9", error=error, meeting_action="created", appointment_action="failed",
+                  failed_part="appointment")
+    report = appointments_report(one_organizer(item), ["h1"])
+    row = report["appointments"][0]
+    assert row["error"] == error["message"]
+    assert (row["error_status"], row["error_code"], row["request_id"], row["retry_note"]) == \
+        (503, "ServiceUnavailable", "r-1", "gave up after 2 retries (max_retries)")
+    assert (row["meeting_action"], row["appointment_action"], row["failed_part"]) == ("created", "failed", "appointment")
+    assert "date" not in row
+    lines = appointments_report_lines(report)
+    assert lines[-1].split()[:3] == ["failed", "A-9", ADELE]
+    assert "(meeting created, appointment failed: Graph answered 503 ServiceUnavailable" in lines[-1]
+    assert "The changes that were made:" not in lines
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+    ("+1+1", "'+1+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
+    ("A-1", "A-1"), ("https://x.example/a=b", "https://x.example/a=b"), (None, ""),
+])
+def test_csv_neutralises_cells_a_spreadsheet_would_run(value, cell):
+    text = appointments_csv({"appointments": [{"external_id": value, "organizer": ADELE}]})
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert parsed[1][0] == cell and parsed[1][1] == ADELE
