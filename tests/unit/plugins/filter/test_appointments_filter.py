@@ -22,7 +22,8 @@ def ledger(**entries):
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"appointments_plan", "appointments_ledger", "appointments_report",
-                                             "appointments_csv", "appointments_report_lines"}
+                                             "appointments_csv", "appointments_report_lines",
+                                             "appointments_tenant_groups"}
 
 
 def test_plan_defaults_user_and_copies_the_items():
