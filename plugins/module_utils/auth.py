@@ -78,7 +78,6 @@ class MsalTokenProvider:
         self._token = None
         self._expires = 0.0
         self._force = False  # after invalidate(): skip MSAL's cache and ask the identity platform
-        self.token_requests = 0
 
     def token(self):
         with self._lock:
@@ -95,7 +94,6 @@ class MsalTokenProvider:
         force, self._force = self._force, False
         started, attempt = self._clock(), 0
         while True:
-            self.token_requests += 1
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)  # ROPC on a public client (msal >= 1.35)

@@ -38,6 +38,10 @@ BATCH_LIMIT = 20
 GATHER_S = 0.05
 
 
+# What a request that got no answer raises (the connection failed or timed out).
+NO_ANSWER = (requests.exceptions.ConnectionError, requests.exceptions.Timeout) if HAS_REQUESTS else ()
+
+
 def encode_segment(value, name="id"):
     """Percent-encode one path segment so no value can change the route or the query."""
     text = "" if value is None else str(value)
@@ -134,76 +138,77 @@ class GraphClient:
         self.settings = settings or retry.RetrySettings()
         self.clock, self.wall, self.sleep, self.rand = clock, wall, sleep, rand
         self.waits = retry.WaitLog()
-        self.requests_sent = 0
         self._lock = threading.Lock()
         self._pause_until = 0.0  # shared by every worker: the latest Retry-After anybody was told
 
-    # -- one request ------------------------------------------------------------------------------------------
-    def _send(self, method, url, body, headers, client_request_id):
+    # -- what every request path uses -------------------------------------------------------------------------
+    def send(self, method, url, body, headers, client_request_id):
+        """Send one HTTP request once, with the current token; raises one of NO_ANSWER when no answer came."""
         send_headers = {"Authorization": "Bearer " + self.tokens.token(), "client-request-id": client_request_id,
                         "Accept": "application/json"}
         send_headers.update(headers or {})
-        with self._lock:
-            self.requests_sent += 1
         try:
             return self.session.request(method, url, json=body, headers=send_headers)
         except requests.exceptions.SSLError as exc:
             raise TransportError(tls_message(exc, url, self.session.fixed_verify), method, url,
                                  client_request_id) from exc
 
+    def next_step(self, attempts, status, headers=None, sent=True, of_batch=False):
+        """``retry.next_step`` for this answer on this client's clock and settings, and what follows from it for every
+        sender: a 401 drops the token, a Retry-After on a throttled request pauses every worker."""
+        value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+        retry_after = retry.parse_retry_after(value, self.wall())
+        step = retry.next_step(attempts, status, self.clock(), self.settings, self.rand, retry_after, sent, of_batch)
+        if step.action == retry.REAUTHENTICATE:
+            self.tokens.invalidate()
+        if step.pause is not None:
+            self.share_pause(step.pause)
+        return step
+
+    def record_wait(self, kind, status, delay, start):
+        """Log a wait in the wait log (the caller sleeps or schedules it)."""
+        with self._lock:
+            self.waits.add(kind, status, delay, start)
+
+    def share_pause(self, seconds):
+        """Hold back every sender of this client for ``seconds`` from now (Graph's Retry-After holds for all)."""
+        with self._lock:
+            self._pause_until = max(self._pause_until, self.clock() + seconds)
+
+    def wait_for_pause(self):
+        """Sleep out the shared pause, if one is running."""
+        remaining = self._pause_until - self.clock()
+        if remaining > 0:
+            self.sleep(remaining)
+
+    # -- one request ------------------------------------------------------------------------------------------
     def request(self, method, path, body=None, headers=None, provisioning=False):
         """Send one request, retrying what the policy retries; return the requests.Response (status < 400)."""
         url = self.base_url + path
         client_request_id = str(uuid.uuid4())  # the same on every retry of this request
-        started, attempt, backoffs, reauthenticated = self.clock(), 0, {}, False
-        replayable = retry.replay_safe(method, path)
+        attempts = retry.Attempts(self.clock(), retry.replay_safe(method, path), provisioning)
         while True:
-            self._wait_for_shared_pause()
+            self.wait_for_pause()
+            status = None
             try:
-                response = self._send(method, url, body, headers, client_request_id)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                attempt += 1
-                kind = retry.classify_connection(may_have_been_sent(exc), replayable)
-                decision = retry.decide(kind, attempt, None, started, self.clock(), self.settings, self.rand,
-                                        _count_backoff(backoffs, kind, None))
-                if not decision.retry:
-                    reason = decision.reason if kind else "not sent again: it may have been applied"
-                    raise TransportError("No answer from %s %s: %s (%s)" % (method, url, exc, reason),
+                response = self.send(method, url, body, headers, client_request_id)
+            except NO_ANSWER as exc:
+                step = self.next_step(attempts, None, sent=may_have_been_sent(exc))
+                if step.action == retry.GIVE_UP:
+                    raise TransportError("No answer from %s %s: %s (%s)" % (method, url, exc, step.reason),
                                          method, url, client_request_id) from exc
-                self._wait(retry.CONNECTION, None, decision.delay)
-                continue
-            if response.status_code == 401 and not reauthenticated:
-                reauthenticated = True
-                self.tokens.invalidate()
-                continue
-            if response.status_code < 400:
-                return response
-            retry_after = retry.parse_retry_after(response.headers.get("Retry-After"), self.wall())
-            kind = retry.classify(response.status_code, provisioning, retry_after is not None, replayable)
-            attempt += retry.spends_retry(kind)
-            decision = retry.decide(kind, attempt, retry_after, started, self.clock(), self.settings, self.rand,
-                                    _count_backoff(backoffs, kind, retry_after))
-            if not decision.retry:
-                raise parse_graph_error(response.status_code, response.content, response.headers, method, url,
-                                        client_request_id, decision.reason if kind else None)
-            if kind == retry.THROTTLED and retry_after is not None:
-                self._share_pause(retry_after)
-            self._wait(kind, response.status_code, decision.delay)
-
-    def _wait(self, kind, status, delay):
-        with self._lock:
-            self.waits.add(kind, status, delay, self.clock())
-        if delay > 0:
-            self.sleep(delay)
-
-    def _share_pause(self, seconds):
-        with self._lock:
-            self._pause_until = max(self._pause_until, self.clock() + seconds)
-
-    def _wait_for_shared_pause(self):
-        remaining = self._pause_until - self.clock()
-        if remaining > 0:
-            self.sleep(remaining)
+            else:
+                status = response.status_code
+                step = self.next_step(attempts, status, response.headers)
+                if step.action == retry.DONE:
+                    return response
+                if step.action == retry.GIVE_UP:
+                    raise parse_graph_error(status, response.content, response.headers, method, url,
+                                            client_request_id, step.reason)
+            if step.action == retry.WAIT:
+                self.record_wait(step.kind, status, step.delay, self.clock())
+                if step.delay > 0:
+                    self.sleep(step.delay)
 
     # -- $batch -------------------------------------------------------------------------------------------------
     def batch(self, items, concurrency=4):
@@ -234,17 +239,14 @@ class BatchResult:
 
 
 class _Pending:
-    __slots__ = ("index", "item", "attempt", "started", "not_before", "reauthenticated", "client_request_id",
-                 "replayable", "replayed", "limit", "backoffs")
+    __slots__ = ("index", "item", "attempts", "not_before", "client_request_id", "limit")
 
     def __init__(self, index, item, now):
-        self.index, self.item, self.attempt, self.started = index, item, 0, now
-        self.not_before, self.reauthenticated = now, False
+        self.index, self.item, self.not_before = index, item, now
+        self.attempts = retry.Attempts(now, retry.replay_safe(item["method"], item["path"]),
+                                       bool(item.get("provisioning")))
         self.client_request_id = str(uuid.uuid4())  # the same on every retry of this item
-        self.replayable = retry.replay_safe(item["method"], item["path"])
-        self.replayed = False  # sent again after an attempt that may have been applied
         self.limit = BATCH_LIMIT  # the largest $batch it goes in: halved each time its $batch got no answer
-        self.backoffs = {}  # kind -> retries without Retry-After so far (the backoff's exponent)
 
 
 class _BatchExecutor:
@@ -262,7 +264,8 @@ class _BatchExecutor:
     def run(self):
         if not self.queue:
             return []
-        workers = [threading.Thread(target=self._worker, daemon=True) for dummy in range(self.concurrency)]
+        workers = [threading.Thread(target=self._worker, name="graph-batch-%d" % n, daemon=True)
+                   for n in range(self.concurrency)]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -310,7 +313,7 @@ class _BatchExecutor:
 
     def _send(self, chunk):
         client = self.client
-        client._wait_for_shared_pause()  # pylint: disable=protected-access
+        client.wait_for_pause()
         requests_body = []
         for n, pending in enumerate(chunk):
             entry = {"id": str(n), "method": pending.item["method"], "url": pending.item["path"]}
@@ -325,157 +328,93 @@ class _BatchExecutor:
         client_request_id = str(uuid.uuid4())
         url = client.base_url + "/$batch"
         try:
-            response = client._send("POST", url, {"requests": requests_body},  # pylint: disable=protected-access
-                                    {"Content-Type": "application/json"}, client_request_id)
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            response = client.send("POST", url, {"requests": requests_body}, {"Content-Type": "application/json"},
+                                   client_request_id)
+        except NO_ANSWER as exc:
             # No answer for any sub-request: each may have been applied (the connection dropped after the service
             # ran them) or not.  The replay-safe ones go again, in smaller $batch calls so that one request that
             # keeps losing its connection stops taking the others down with it.
-            sent = may_have_been_sent(exc)
             for pending in chunk:
                 pending.limit = max(1, min(pending.limit, (len(chunk) + 1) // 2))
-            return self._retry_all(chunk, None, None, exc, sent=sent)
-        if response.status_code == 401:
-            client.tokens.invalidate()
-            return self._reauthenticate(chunk, response, url, client_request_id)
+            return self._failed_together(chunk, None, exc=exc, sent=may_have_been_sent(exc))
         answers = None
         if response.status_code in (200, 424):  # 424: older docs, a throttled item failed the whole batch
             try:
                 answers = {str(r.get("id")): r for r in response.json().get("responses", [])}
             except (ValueError, AttributeError):
                 answers = None
-        if answers is None:
-            retry_after = retry.parse_retry_after(response.headers.get("Retry-After"), client.wall())
+        if answers is None:  # 401 included: each item gets a new token once, like a request of its own
             error = parse_graph_error(response.status_code, response.content, response.headers, "POST", url,
                                       client_request_id)
-            return self._retry_all(chunk, response.status_code, retry_after, None, error=error)
+            return self._failed_together(chunk, response.status_code, response.headers, error=error)
         later = []
         for n, pending in enumerate(chunk):
             answer = answers.get(str(n))
             if answer is None:  # the service may or may not have run it: a lost answer
-                later.extend(self._retry_all([pending], None, None, "no answer for it in the $batch response",
-                                             sent=True))
+                later.extend(self._failed_together([pending], None, exc="no answer for it in the $batch response"))
                 continue
-            later.extend(self._settle(pending, answer, url, client_request_id))
+            later.extend(self._settle(pending, answer))
         return later
 
-    def _settle(self, pending, answer, url, client_request_id):
+    def _settle(self, pending, answer):
+        """One sub-request's own answer: its result, or it goes again."""
         client = self.client
         status = int(answer.get("status") or 0)
         headers = answer.get("headers") or {}
-        lowered = {k.lower(): v for k, v in headers.items()}
-        if status == 401 and not pending.reauthenticated:
-            pending.reauthenticated = True
-            client.tokens.invalidate()
-            pending.not_before = client.clock()
-            return [pending]
-        if 0 < status < 400:
-            self.results[pending.index] = BatchResult(status, headers, answer.get("body"), replayed=pending.replayed)
-            return []
-        retry_after = retry.parse_retry_after(lowered.get("retry-after"), client.wall())
-        kind = retry.classify(status, bool(pending.item.get("provisioning")), retry_after is not None,
-                              pending.replayable)
-        pending.attempt += retry.spends_retry(kind)
-        decision = retry.decide(kind, pending.attempt, retry_after, pending.started, client.clock(),
-                                client.settings, client.rand, _count_backoff(pending.backoffs, kind, retry_after))
-        if decision.retry:
-            with client._lock:  # pylint: disable=protected-access
-                client.waits.add(kind, status, decision.delay, client.clock())
-            if kind == retry.THROTTLED and retry_after is not None:
-                client._share_pause(retry_after)  # pylint: disable=protected-access
-            if status in retry.AMBIGUOUS_STATUS:
-                pending.replayed = True
-            pending.not_before = client.clock() + decision.delay
-            return [pending]
-        item_url = client.base_url + pending.item["path"]
-        error = parse_graph_error(status, answer.get("body") or {}, lowered, pending.item["method"], item_url,
-                                  lowered.get("client-request-id") or pending.client_request_id,
-                                  decision.reason if kind else None)
-        self.results[pending.index] = BatchResult(status, headers, answer.get("body"), error, pending.replayed)
+        step = client.next_step(pending.attempts, status, headers)
+        if step.action == retry.GIVE_UP:
+            lowered = {k.lower(): v for k, v in headers.items()}
+            error = parse_graph_error(status, answer.get("body") or {}, lowered, pending.item["method"],
+                                      client.base_url + pending.item["path"],
+                                      lowered.get("client-request-id") or pending.client_request_id, step.reason)
+        elif step.action == retry.DONE:
+            error = None
+        else:
+            return self._again([(pending, step)], status)
+        self.results[pending.index] = BatchResult(status, headers, answer.get("body"), error,
+                                                  pending.attempts.replayed)
         return []
 
-    def _reauthenticate(self, chunk, response, url, client_request_id):
-        """401 for the whole $batch: once more with a new token; a second 401 is final."""
-        later = []
-        error = None
-        for pending in chunk:
-            if not pending.reauthenticated:
-                pending.reauthenticated = True
-                later.append(pending)
-                continue
-            if error is None:
-                error = parse_graph_error(401, response.content, response.headers, "POST", url, client_request_id)
-            self.results[pending.index] = BatchResult(401, error=error, replayed=pending.replayed)
-        return later
-
-    def _retry_all(self, chunk, status, retry_after, exc, sent=True, error=None):
+    def _failed_together(self, chunk, status, headers=None, error=None, exc=None, sent=True):
         """The whole $batch (or one sub-request's answer) failed: no answer (``exc``), or ``status`` for all.
 
         Each sub-request is retried or failed by the policy for what it is (retry.replay_safe)."""
         client = self.client
-        later = []
-        if status is not None and retry.classify(status, False, retry_after is not None) == retry.THROTTLED \
-                and retry_after is not None:
-            client._share_pause(retry_after)  # pylint: disable=protected-access
-        retried = []
+        again = []
         for pending in chunk:
-            if status is None:
-                kind = retry.classify_connection(sent, pending.replayable)
-            else:
-                kind = retry.classify(status, False, retry_after is not None, pending.replayable)
-            pending.attempt += 1
-            decision = retry.decide(kind, pending.attempt, retry_after, pending.started, client.clock(),
-                                    client.settings, client.rand, _count_backoff(pending.backoffs, kind, retry_after))
-            if decision.retry:
-                if status is None and sent or status in retry.AMBIGUOUS_STATUS:
-                    pending.replayed = True
-                retried.append((pending, kind, decision.delay))
+            step = client.next_step(pending.attempts, status, headers, sent=sent, of_batch=True)
+            if step.action != retry.GIVE_UP:
+                again.append((pending, step))
                 continue
-            if kind is not None:
-                reason = decision.reason
-            elif status is None or status in retry.AMBIGUOUS_STATUS:
-                reason = "not sent again: it may have been applied"
-            else:
-                reason = None  # a final answer
+            method, path = pending.item["method"], pending.item["path"]
             if status is None:
-                message = "No answer for %s %s: %s (%s)" % (pending.item["method"], pending.item["path"], exc,
-                                                            reason)
-                failure = TransportError(message, pending.item["method"], pending.item["path"],
-                                         pending.client_request_id)
-            elif error is not None and reason is None:
+                failure = TransportError("No answer for %s %s: %s (%s)" % (method, path, exc, step.reason), method,
+                                         path, pending.client_request_id)
+            elif step.reason is None:
                 failure = error
-            elif error is not None:
-                failure = GraphError(status, error.code, error.message, request_id=error.request_id,
-                                     client_request_id=pending.client_request_id, date=error.date,
-                                     method=pending.item["method"], url=client.base_url + pending.item["path"],
-                                     retry_note="the $batch call failed; %s" % reason)
             else:
-                failure = GraphError(status, None, "the $batch call failed",
-                                     client_request_id=pending.client_request_id, method=pending.item["method"],
-                                     url=client.base_url + pending.item["path"], retry_note=reason)
-            self.results[pending.index] = BatchResult(status, error=failure, replayed=pending.replayed)
-        if retried:
-            # They failed together, as one call: they wait one delay - the shortest of theirs, so that one item's
-            # long history does not hold back the rest - and go out together again (in $batch calls no larger than
-            # their limit) instead of scattering into one small $batch per jittered delay.
-            delay = min(d for dummy, dummy2, d in retried)
-            now = client.clock()
-            due = now + delay
-            with client._lock:  # pylint: disable=protected-access
-                for pending, kind, dummy in retried:
-                    client.waits.add(kind, status, delay, now)
-            for pending, dummy, dummy2 in retried:
-                pending.not_before = due
-                later.append(pending)
-        return later
+                failure = GraphError(status, error.code, error.message, request_id=error.request_id,
+                                     client_request_id=pending.client_request_id, date=error.date, method=method,
+                                     url=client.base_url + path, retry_note="the $batch call failed; %s" % step.reason)
+            self.results[pending.index] = BatchResult(status, error=failure, replayed=pending.attempts.replayed)
+        return self._again(again, status)
 
+    def _again(self, again, status):
+        """Queue ``(pending, step)`` pairs to be sent again.
 
-def _count_backoff(counts, kind, retry_after):
-    """The backoff exponent of this retry: retries of the same kind without Retry-After so far, this one included
-    (consecutive failures of one cause grow the wait; waits the service prescribed and other causes do not)."""
-    if retry_after is None and kind is not None:
-        counts[kind] = counts.get(kind, 0) + 1
-    return max(1, counts.get(kind, 0))
+        Those that failed together, as one call, wait one delay - the shortest of theirs, so that one item's long
+        history does not hold back the rest - and go out together again (in $batch calls no larger than their limit)
+        instead of scattering into one small $batch per jittered delay.  A new token is tried at once."""
+        delays = [step.delay for pending, step in again if step.action == retry.WAIT]
+        delay = min(delays) if delays else 0.0
+        now = self.client.clock()
+        for pending, step in again:
+            if step.action == retry.WAIT:
+                self.client.record_wait(step.kind, status, delay, now)
+                pending.not_before = now + delay
+            else:
+                pending.not_before = now
+        return [pending for pending, step in again]
 
 
 def _chunk(due):

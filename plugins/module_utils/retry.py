@@ -24,6 +24,10 @@ with a fake clock.  Rules (graph-api.md 7.2, 3.2; msal-and-retries.md 3.1-3.3):
 * ``Retry-After`` (seconds or an HTTP date) is honoured exactly and never shortened; without it, jittered
   exponential backoff.  A wait that would pass the deadline is not started: the caller fails at once with the
   reason instead of hanging.
+* A 401 gets one new token.
+
+``next_step`` applies these rules to one answer; graph.py calls it for single requests, ``$batch`` sub-requests and
+``$batch`` calls alike.
 """
 
 from __future__ import annotations
@@ -173,6 +177,83 @@ def decide(kind, attempt, retry_after, started, now, settings, rand, backoffs=No
     return Decision(delay, kind)
 
 
+class Attempts:
+    """One request's history so far - what ``next_step`` reads and updates; one per request, reused on every try.
+
+    ``started``: when it was first sent (the deadlines run from there).  ``replayable``: ``replay_safe()`` of it.
+    ``provisioning``: a virtualAppointment PUT, whose 503/409 with a retry header is first-create provisioning."""
+
+    __slots__ = ("started", "replayable", "provisioning", "retries", "backoffs", "reauthenticated", "replayed")
+
+    def __init__(self, started, replayable, provisioning=False):
+        self.started = started
+        self.replayable = replayable
+        self.provisioning = provisioning
+        self.retries = 0  # those counted against max_retries (spends_retry)
+        self.backoffs = {}  # kind -> retries without Retry-After so far (the backoff's exponent)
+        self.reauthenticated = False  # a 401 was answered with a new token: a second 401 is final
+        self.replayed = False  # sent again after an attempt whose answer was lost: that attempt may have been applied
+
+
+DONE = "done"  # the answer is the request's result
+REAUTHENTICATE = "reauthenticate"  # drop the token and send again at once
+WAIT = "wait"  # wait Step.delay seconds (logged as Step.kind), then send again
+GIVE_UP = "give up"  # the answer is final; Step.reason says why it is not retried (None: the service's own answer)
+NOT_SENT_AGAIN = "not sent again: it may have been applied"
+
+
+class Step:
+    """What ``next_step`` decided: ``action`` (DONE, REAUTHENTICATE, WAIT, GIVE_UP), the wait's ``delay`` and ``kind``,
+    the give-up ``reason``, and ``pause``: the Retry-After every sender of this client should now wait out too."""
+
+    __slots__ = ("action", "delay", "kind", "reason", "pause")
+
+    def __init__(self, action, delay=0.0, kind=None, reason=None, pause=None):
+        self.action, self.delay, self.kind, self.reason, self.pause = action, delay, kind, reason, pause
+
+    def __repr__(self):
+        return "Step(%r, delay=%r, kind=%r, reason=%r, pause=%r)" % (self.action, self.delay, self.kind, self.reason,
+                                                                     self.pause)
+
+
+def next_step(attempts, status, now, settings, rand, retry_after=None, sent=True, of_batch=False):
+    """The one retry rule for every answer: a single request's, a ``$batch`` sub-request's, and a ``$batch`` call's
+    that failed as a whole (``of_batch``: the status answered the call carrying the request, not the request).
+
+    ``status``: the HTTP status, or None when no answer came (``sent``: the request may have reached the service, see
+    ``classify_connection``).  ``retry_after``: the parsed header in seconds.  ``now``: the caller's monotonic clock.
+    A first 401 gets a new token; a lost answer (no answer after sending, 500, 502, 504) is resent only for a
+    replay-safe request, which is then marked ``replayed``; provisioning spends no retry; consecutive failures of one
+    cause grow its backoff, waits the service prescribed and failures of other causes do not.  Updates ``attempts``
+    and returns a Step; reads no clock and sleeps nowhere."""
+    if status is not None and 0 < status < 400 and not of_batch:
+        return Step(DONE)
+    if status == 401 and not attempts.reauthenticated:
+        attempts.reauthenticated = True
+        return Step(REAUTHENTICATE)
+    if status is None:
+        kind, lost = classify_connection(sent, attempts.replayable), sent
+    else:
+        kind = classify(status, attempts.provisioning and not of_batch, retry_after is not None, attempts.replayable)
+        lost = status in AMBIGUOUS_STATUS
+    attempts.retries += spends_retry(kind)
+    if retry_after is None and kind is not None:
+        attempts.backoffs[kind] = attempts.backoffs.get(kind, 0) + 1
+    decision = decide(kind, attempts.retries, retry_after, attempts.started, now, settings, rand,
+                      max(1, attempts.backoffs.get(kind, 0)))
+    if not decision.retry:
+        if kind is not None:
+            reason = decision.reason
+        elif status is None or (of_batch and lost):
+            reason = NOT_SENT_AGAIN
+        else:
+            reason = None  # the service's own final answer
+        return Step(GIVE_UP, reason=reason)
+    attempts.replayed = attempts.replayed or lost
+    pause = retry_after if kind == THROTTLED and retry_after is not None else None
+    return Step(WAIT, decision.delay, kind, pause=pause)
+
+
 # How the waits are named in warnings and ``waits.by_reason``: "<status> <reason>".
 REASON_NAMES = {TRANSIENT: {503: "service unavailable"}}
 
@@ -222,14 +303,6 @@ class WaitLog:
         self.intervals.append((start, start + delay))
         self.summed += delay
         self.longest = max(self.longest, delay)
-
-    def merge(self, other):
-        for key, value in other.count.items():
-            self.count[key] = self.count.get(key, 0) + value
-        self.intervals.extend(other.intervals)
-        self._cursor = max(self._cursor, other._cursor)  # pylint: disable=protected-access
-        self.summed += other.summed
-        self.longest = max(self.longest, other.longest)
 
     @property
     def retries(self):

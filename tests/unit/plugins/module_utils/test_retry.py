@@ -125,9 +125,7 @@ def test_wait_log_summary():
     assert log.summary() is None
     log.add(retry.THROTTLED, 429, 2.0, start=100.0)
     log.add(retry.THROTTLED, 429, 1.0, start=102.0)
-    other = retry.WaitLog()
-    other.add(retry.PROVISIONING, 503, 5.0, start=200.0)
-    log.merge(other)
+    log.add(retry.PROVISIONING, 503, 5.0, start=200.0)
     assert log.retries == 3
     assert log.summary() == ("Microsoft Graph asked to wait: 3 retries (429 throttled x2, 503 provisioning x1), "
                              "8.0 s of wall time spent waiting, longest 5.0 s.")
@@ -193,3 +191,106 @@ def test_a_lost_connection_backs_off_from_a_quarter_of_the_base_delay():
 def test_waiting_out_provisioning_spends_no_retry():
     assert not retry.spends_retry(retry.PROVISIONING)
     assert all(retry.spends_retry(kind) for kind in (retry.THROTTLED, retry.TRANSIENT, retry.CONNECTION))
+
+
+# -- next_step: the one rule for every answer (a request, a $batch sub-request, a $batch call), on a fake clock ---------
+
+def attempts(method="POST", path="/users/u/onlineMeetings/createOrGet", provisioning=False, started=0.0):
+    return retry.Attempts(started, retry.replay_safe(method, path), provisioning)
+
+
+def step(state, status, now=0.0, **kwargs):
+    return retry.next_step(state, status, now, SETTINGS, half, **kwargs)
+
+
+def test_a_success_is_done_and_spends_nothing():
+    state = attempts()
+    assert step(state, 201).action == retry.DONE
+    assert (state.retries, state.backoffs, state.reauthenticated, state.replayed) == (0, {}, False, False)
+
+
+def test_a_401_gets_one_new_token_then_is_final():
+    state = attempts()
+    assert step(state, 401).action == retry.REAUTHENTICATE and state.retries == 0
+    final = step(state, 401)
+    assert final.action == retry.GIVE_UP and final.reason is None  # the service's own answer, no retry note
+    assert step(attempts(), 401, of_batch=True).action == retry.REAUTHENTICATE  # a $batch call's 401: the same rule
+
+
+def test_retry_after_is_waited_exactly_and_shared_by_every_worker():
+    wait = step(attempts(), 429, retry_after=37.0)
+    assert (wait.action, wait.delay, wait.kind, wait.pause) == (retry.WAIT, 37.0, retry.THROTTLED, 37.0)
+    unavailable = step(attempts(), 503, retry_after=5.0)
+    assert (unavailable.delay, unavailable.kind, unavailable.pause) == (5.0, retry.TRANSIENT, None)  # not a throttle
+    backed_off = step(attempts(), 429)
+    assert backed_off.pause is None and backed_off.delay == 0.75  # no Retry-After: the first jittered backoff
+
+
+def test_max_retries_then_the_reason():
+    state = attempts()
+    delays = [step(state, 429, retry_after=1.0).delay for n in range(3)]
+    assert delays == [1.0, 1.0, 1.0]
+    final = step(state, 429, retry_after=1.0)
+    assert final.action == retry.GIVE_UP and "max_retries" in final.reason
+
+
+def test_a_wait_past_the_deadline_gives_up_at_once():
+    state = attempts(started=100.0)
+    final = step(state, 429, now=150.0, retry_after=30.0)  # retry_timeout 60: 150 + 30 > 160
+    assert final.action == retry.GIVE_UP and "retry_timeout" in final.reason
+
+
+def test_provisioning_waits_spend_no_retry_and_run_to_their_own_deadline():
+    put = "/users/u/onlineMeetings/m/virtualAppointment"
+    state = attempts("PUT", put, provisioning=True)
+    now = 0.0
+    for n in range(20):  # far past max_retries=3
+        wait = step(state, 409 if n % 2 else 503, now=now, retry_after=25.0)
+        assert (wait.action, wait.kind) == (retry.WAIT, retry.PROVISIONING)
+        now += wait.delay
+    assert state.retries == 0
+    assert step(state, 503, now=590.0, retry_after=25.0).reason.endswith("provisioning_timeout (600 s)")
+    # the same 503 answering the $batch call that carried the PUT is the service's, not provisioning
+    assert step(attempts("PUT", put, provisioning=True), 503, retry_after=5.0, of_batch=True).kind == retry.TRANSIENT
+    assert step(attempts("PUT", put, provisioning=False), 409, retry_after=5.0).action == retry.GIVE_UP
+
+
+@pytest.mark.parametrize("status", [None, 500, 502, 504])
+def test_a_lost_answer_is_resent_only_when_a_replay_is_harmless_and_marks_it_replayed(status):
+    safe = attempts("POST", "/users/u/onlineMeetings/createOrGet")
+    wait = step(safe, status)
+    assert wait.action == retry.WAIT and safe.replayed
+    assert wait.kind == (retry.CONNECTION if status is None else retry.TRANSIENT)
+    plain = attempts("POST", "/users/u/onlineMeetings")
+    final = step(plain, status)
+    assert final.action == retry.GIVE_UP and not plain.replayed
+    # no answer, or the $batch call's 5xx: the request may have been applied; its own 500 is the service's answer
+    assert final.reason == (retry.NOT_SENT_AGAIN if status is None else None)
+    assert step(attempts("POST", "/users/u/onlineMeetings"), status, of_batch=True).reason == retry.NOT_SENT_AGAIN
+
+
+def test_a_connection_never_made_is_resent_for_any_request_and_is_no_replay():
+    plain = attempts("POST", "/users/u/onlineMeetings")
+    wait = step(plain, None, sent=False)
+    assert (wait.action, wait.kind, wait.delay) == (retry.WAIT, retry.CONNECTION, 0.1875)
+    assert not plain.replayed
+
+
+def test_a_refusal_is_no_replay():
+    state = attempts()
+    assert step(state, 429, retry_after=1.0).action == retry.WAIT and not state.replayed
+
+
+def test_each_cause_has_its_own_backoff_exponent_and_prescribed_waits_do_not_grow_it():
+    state = attempts()
+    assert step(state, 429, retry_after=1.0).delay == 1.0
+    assert step(state, None).delay == 0.1875  # the first connection backoff
+    assert step(state, 503).delay == 0.75  # the first 503 backoff, not the third
+    assert step(state, 503, now=5.0).action == retry.GIVE_UP  # all three retries (max_retries=3) spent
+    assert state.backoffs == {retry.CONNECTION: 1, retry.TRANSIENT: 2} and state.retries == 4
+
+
+def test_an_answer_to_a_batch_call_without_item_answers_is_final():
+    """A $batch call answered 200 without a readable body: not DONE for the items it carried."""
+    final = step(attempts(), 200, of_batch=True)
+    assert final.action == retry.GIVE_UP and final.reason is None
