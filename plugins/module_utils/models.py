@@ -12,8 +12,9 @@ instants.
 
 from __future__ import annotations
 
-import datetime
-import re
+# parse_time and phone_digits are the date-time and phone rules' own forms (validate.py); callers also use them as
+# models.parse_time and models.phone_digits.
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import parse_time, phone_digits
 
 APPOINTMENT_FIELDS = ("appointment_clients", "external_appointment_id", "external_appointment_url", "settings",
                       "appointment_client_join_web_url")
@@ -29,7 +30,6 @@ CAMEL = {
     "allow_client_to_join_using_browser": "allowClientToJoinUsingBrowser", "subject": "subject",
     "start_date_time": "startDateTime", "end_date_time": "endDateTime", "external_id": "externalId",
 }
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 
 # -- small coercions ------------------------------------------------------------------------------------------------
@@ -42,20 +42,6 @@ def as_bool(value):
     return value
 
 
-def parse_time(text):
-    """ISO 8601 date-time (Z or offset, any fraction length; naive means UTC) as an aware UTC datetime."""
-    if isinstance(text, datetime.datetime):
-        value = text
-    else:
-        cleaned = _FRACTION.sub(r"\1", str(text).strip(), count=1)
-        if cleaned[-1:] in ("Z", "z"):
-            cleaned = cleaned[:-1] + "+00:00"
-        value = datetime.datetime.fromisoformat(cleaned)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value.astimezone(datetime.timezone.utc)
-
-
 def format_time(value):
     """UTC with a Z, seconds precision unless there is a fraction."""
     value = parse_time(value)
@@ -63,13 +49,6 @@ def format_time(value):
     if value.microsecond:
         text += (".%06d" % value.microsecond).rstrip("0")
     return text + "Z"
-
-
-def phone_digits(value):
-    if value is None:
-        return None
-    digits = re.sub(r"[^0-9]", "", value)
-    return ("+" if value.strip().startswith("+") else "") + digits
 
 
 def unwrap(body):

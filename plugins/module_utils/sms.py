@@ -14,9 +14,13 @@ Graph (graph-api.md 5.2-5.4; v1.0 CSDL) has two actions bound to an onlineMeetin
 
 The 2023 bodies (``phoneNumbers`` with ``smsType`` / ``virtualAppointmentSmsType``) are never built here.
 ``timeZone`` is "any of the time zones currently supported by Windows" (attendeeNotificationInfo): a Windows name is
-sent as its canonical spelling, an IANA name (``America/Chicago``) is translated to its Windows name from the table
-below (CLDR's windowsZones mapping), and anything else is a problem.  Phone numbers are sent in E.164 form
-(``+13125550142``); the SMS reach United States numbers only, so other numbers are a warning, not a problem.
+sent as its canonical spelling, an IANA name (``America/Chicago``) is translated to its Windows name (time_zones.py,
+CLDR's windowsZones mapping), and anything else is a problem (``validate.windows_time_zone``, the one time zone rule).
+
+Phone numbers follow the one phone rule (``validate.phone_number``) and are sent in E.164 form (``+13125550142``).
+On top of it, the SMS policy - Graph sends these SMS to United States numbers only: a number without a country code
+is read as a US number and must have ten digits (or eleven starting with 1), else it is a problem (there is no number
+to send to); a number with a country code outside the US is a warning, not a problem.
 
 The ``where`` argument prefixes every field path in problems and warnings (``items[3].notify``), so the batch module
 names the item as well as the attendee.
@@ -25,18 +29,13 @@ names the item as well as the attendee.
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, retry
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import retry
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import graph_path
-
-try:
-    import zoneinfo
-    HAS_ZONEINFO = True
-except ImportError:  # pragma: no cover - Python < 3.9; IANA names then only resolve through the table
-    zoneinfo = None
-    HAS_ZONEINFO = False
+# windows_time_zone is the time zone rule; callers also use it as sms.windows_time_zone.
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import (
+    parse_time, phone_number, show, windows_time_zone)
 
 SMS_ACTION = "sendVirtualAppointmentSms"
 REMINDER_ACTION = "sendVirtualAppointmentReminderSms"
@@ -46,208 +45,7 @@ MODULE_MESSAGE_TYPES = MESSAGE_TYPES + (REMINDER,)
 REMIND_BEFORE = ("mins15",)  # remindBeforeTimeInMinutesType (unknownFutureValue is a sentinel, never sent)
 DEFAULT_REMIND_BEFORE = "mins15"
 ATTENDEE_KEYS = ("phone_number", "time_zone")
-MAX_PHONE_LENGTH = 40
-MAX_TIME_ZONE_LENGTH = 64
 
-# Windows time zone IDs (the registry keys TimeZoneInfo.FindSystemTimeZoneById accepts), east of the date line last.
-WINDOWS_TIME_ZONES = (
-    "Dateline Standard Time", "UTC-11", "Aleutian Standard Time", "Hawaiian Standard Time", "Marquesas Standard Time",
-    "Alaskan Standard Time", "UTC-09", "Pacific Standard Time (Mexico)", "UTC-08", "Pacific Standard Time",
-    "US Mountain Standard Time", "Mountain Standard Time (Mexico)", "Mountain Standard Time", "Yukon Standard Time",
-    "Central America Standard Time", "Central Standard Time", "Easter Island Standard Time",
-    "Central Standard Time (Mexico)", "Canada Central Standard Time", "SA Pacific Standard Time",
-    "Eastern Standard Time (Mexico)", "Eastern Standard Time", "Haiti Standard Time", "Cuba Standard Time",
-    "US Eastern Standard Time", "Turks And Caicos Standard Time", "Paraguay Standard Time", "Atlantic Standard Time",
-    "Venezuela Standard Time", "Central Brazilian Standard Time", "SA Western Standard Time",
-    "Pacific SA Standard Time", "Newfoundland Standard Time", "Tocantins Standard Time",
-    "E. South America Standard Time", "SA Eastern Standard Time", "Argentina Standard Time",
-    "Greenland Standard Time", "Montevideo Standard Time", "Magallanes Standard Time", "Saint Pierre Standard Time",
-    "Bahia Standard Time", "UTC-02", "Mid-Atlantic Standard Time", "Azores Standard Time", "Cape Verde Standard Time",
-    "UTC", "GMT Standard Time", "Greenwich Standard Time", "Sao Tome Standard Time", "Morocco Standard Time",
-    "W. Europe Standard Time", "Central Europe Standard Time", "Romance Standard Time",
-    "Central European Standard Time", "W. Central Africa Standard Time", "Jordan Standard Time",
-    "GTB Standard Time", "Middle East Standard Time", "Egypt Standard Time", "E. Europe Standard Time",
-    "Syria Standard Time", "West Bank Standard Time", "South Africa Standard Time", "FLE Standard Time",
-    "Israel Standard Time", "South Sudan Standard Time", "Kaliningrad Standard Time", "Sudan Standard Time",
-    "Libya Standard Time", "Namibia Standard Time", "Arabic Standard Time", "Turkey Standard Time",
-    "Arab Standard Time", "Belarus Standard Time", "Russian Standard Time", "E. Africa Standard Time",
-    "Volgograd Standard Time", "Iran Standard Time", "Arabian Standard Time", "Astrakhan Standard Time",
-    "Azerbaijan Standard Time", "Russia Time Zone 3", "Mauritius Standard Time", "Saratov Standard Time",
-    "Georgian Standard Time", "Caucasus Standard Time", "Afghanistan Standard Time", "West Asia Standard Time",
-    "Qyzylorda Standard Time", "Ekaterinburg Standard Time", "Pakistan Standard Time", "India Standard Time",
-    "Sri Lanka Standard Time", "Nepal Standard Time", "Central Asia Standard Time", "Bangladesh Standard Time",
-    "Omsk Standard Time", "Myanmar Standard Time", "SE Asia Standard Time", "Altai Standard Time",
-    "W. Mongolia Standard Time", "North Asia Standard Time", "N. Central Asia Standard Time", "Tomsk Standard Time",
-    "China Standard Time", "North Asia East Standard Time", "Singapore Standard Time", "W. Australia Standard Time",
-    "Taipei Standard Time", "Ulaanbaatar Standard Time", "Aus Central W. Standard Time", "Transbaikal Standard Time",
-    "Tokyo Standard Time", "North Korea Standard Time", "Korea Standard Time", "Yakutsk Standard Time",
-    "Cen. Australia Standard Time", "AUS Central Standard Time", "E. Australia Standard Time",
-    "AUS Eastern Standard Time", "West Pacific Standard Time", "Tasmania Standard Time", "Vladivostok Standard Time",
-    "Lord Howe Standard Time", "Bougainville Standard Time", "Russia Time Zone 10", "Magadan Standard Time",
-    "Norfolk Standard Time", "Sakhalin Standard Time", "Central Pacific Standard Time", "Russia Time Zone 11",
-    "New Zealand Standard Time", "UTC+12", "Fiji Standard Time", "Kamchatka Standard Time",
-    "Chatham Islands Standard Time", "UTC+13", "Tonga Standard Time", "Samoa Standard Time",
-    "Line Islands Standard Time",
-)
-_WINDOWS_BY_FOLDED = {name.casefold(): name for name in WINDOWS_TIME_ZONES}
-
-# IANA name -> Windows name: every United States zone (the SMS reach US numbers only) and the main zone of each
-# Windows zone elsewhere, with common older spellings.  Space-separated IANA names per Windows zone.
-_IANA_BY_WINDOWS = {
-    "Dateline Standard Time": "Etc/GMT+12",
-    "UTC-11": "Etc/GMT+11 Pacific/Pago_Pago Pacific/Midway Pacific/Niue US/Samoa",
-    "Aleutian Standard Time": "America/Adak US/Aleutian",
-    "Hawaiian Standard Time": "Pacific/Honolulu Pacific/Johnston US/Hawaii",
-    "Marquesas Standard Time": "Pacific/Marquesas",
-    "Alaskan Standard Time": "America/Anchorage America/Juneau America/Metlakatla America/Nome America/Sitka "
-                             "America/Yakutat US/Alaska",
-    "UTC-09": "Etc/GMT+9 Pacific/Gambier",
-    "Pacific Standard Time (Mexico)": "America/Tijuana America/Santa_Isabel",
-    "UTC-08": "Etc/GMT+8 Pacific/Pitcairn",
-    "Pacific Standard Time": "America/Los_Angeles America/Vancouver US/Pacific PST8PDT",
-    "US Mountain Standard Time": "America/Phoenix America/Creston America/Hermosillo US/Arizona MST",
-    "Mountain Standard Time (Mexico)": "America/Mazatlan",
-    "Mountain Standard Time": "America/Denver America/Boise America/Edmonton America/Shiprock US/Mountain MST7MDT",
-    "Yukon Standard Time": "America/Whitehorse America/Dawson",
-    "Central America Standard Time": "America/Guatemala America/Costa_Rica America/El_Salvador "
-                                     "America/Tegucigalpa America/Managua America/Belize",
-    "Central Standard Time": "America/Chicago America/Indiana/Knox America/Indiana/Tell_City America/Knox_IN "
-                             "America/Menominee America/North_Dakota/Beulah America/North_Dakota/Center "
-                             "America/North_Dakota/New_Salem America/Winnipeg US/Central US/Indiana-Starke CST6CDT",
-    "Easter Island Standard Time": "Pacific/Easter",
-    "Central Standard Time (Mexico)": "America/Mexico_City America/Monterrey America/Merida",
-    "Canada Central Standard Time": "America/Regina",
-    "SA Pacific Standard Time": "America/Bogota America/Lima America/Panama America/Jamaica",
-    "Eastern Standard Time (Mexico)": "America/Cancun",
-    "Eastern Standard Time": "America/New_York America/Detroit America/Indiana/Petersburg "
-                             "America/Indiana/Vincennes America/Indiana/Winamac America/Kentucky/Louisville "
-                             "America/Kentucky/Monticello America/Louisville America/Fort_Wayne America/Toronto "
-                             "America/Nassau US/Eastern US/Michigan EST5EDT",
-    "Haiti Standard Time": "America/Port-au-Prince",
-    "Cuba Standard Time": "America/Havana",
-    "US Eastern Standard Time": "America/Indiana/Indianapolis America/Indianapolis America/Indiana/Marengo "
-                                "America/Indiana/Vevay US/East-Indiana",
-    "Turks And Caicos Standard Time": "America/Grand_Turk",
-    "Paraguay Standard Time": "America/Asuncion",
-    "Atlantic Standard Time": "America/Halifax Atlantic/Bermuda",
-    "Venezuela Standard Time": "America/Caracas",
-    "Central Brazilian Standard Time": "America/Cuiaba",
-    "SA Western Standard Time": "America/La_Paz America/Puerto_Rico America/St_Thomas America/Virgin "
-                                "America/Santo_Domingo",
-    "Pacific SA Standard Time": "America/Santiago",
-    "Newfoundland Standard Time": "America/St_Johns",
-    "Tocantins Standard Time": "America/Araguaina",
-    "E. South America Standard Time": "America/Sao_Paulo",
-    "SA Eastern Standard Time": "America/Cayenne",
-    "Argentina Standard Time": "America/Argentina/Buenos_Aires America/Buenos_Aires",
-    "Greenland Standard Time": "America/Nuuk America/Godthab",
-    "Montevideo Standard Time": "America/Montevideo",
-    "Magallanes Standard Time": "America/Punta_Arenas",
-    "Saint Pierre Standard Time": "America/Miquelon",
-    "Bahia Standard Time": "America/Bahia",
-    "UTC-02": "Etc/GMT+2 America/Noronha",
-    "Azores Standard Time": "Atlantic/Azores",
-    "Cape Verde Standard Time": "Atlantic/Cape_Verde",
-    "UTC": "Etc/UTC Etc/GMT UTC GMT Etc/Universal Etc/Zulu",
-    "GMT Standard Time": "Europe/London Europe/Dublin Europe/Lisbon",
-    "Greenwich Standard Time": "Atlantic/Reykjavik Africa/Abidjan",
-    "Sao Tome Standard Time": "Africa/Sao_Tome",
-    "Morocco Standard Time": "Africa/Casablanca",
-    "W. Europe Standard Time": "Europe/Berlin Europe/Amsterdam Europe/Rome Europe/Vienna Europe/Zurich "
-                               "Europe/Stockholm Europe/Oslo",
-    "Central Europe Standard Time": "Europe/Budapest Europe/Prague",
-    "Romance Standard Time": "Europe/Paris Europe/Madrid Europe/Brussels Europe/Copenhagen",
-    "Central European Standard Time": "Europe/Warsaw",
-    "W. Central Africa Standard Time": "Africa/Lagos",
-    "Jordan Standard Time": "Asia/Amman",
-    "GTB Standard Time": "Europe/Bucharest Europe/Athens",
-    "Middle East Standard Time": "Asia/Beirut",
-    "Egypt Standard Time": "Africa/Cairo",
-    "E. Europe Standard Time": "Europe/Chisinau",
-    "Syria Standard Time": "Asia/Damascus",
-    "West Bank Standard Time": "Asia/Hebron",
-    "South Africa Standard Time": "Africa/Johannesburg",
-    "FLE Standard Time": "Europe/Kyiv Europe/Kiev Europe/Helsinki",
-    "Israel Standard Time": "Asia/Jerusalem",
-    "South Sudan Standard Time": "Africa/Juba",
-    "Kaliningrad Standard Time": "Europe/Kaliningrad",
-    "Sudan Standard Time": "Africa/Khartoum",
-    "Libya Standard Time": "Africa/Tripoli",
-    "Namibia Standard Time": "Africa/Windhoek",
-    "Arabic Standard Time": "Asia/Baghdad",
-    "Turkey Standard Time": "Europe/Istanbul",
-    "Arab Standard Time": "Asia/Riyadh",
-    "Belarus Standard Time": "Europe/Minsk",
-    "Russian Standard Time": "Europe/Moscow",
-    "E. Africa Standard Time": "Africa/Nairobi",
-    "Volgograd Standard Time": "Europe/Volgograd",
-    "Iran Standard Time": "Asia/Tehran",
-    "Arabian Standard Time": "Asia/Dubai",
-    "Astrakhan Standard Time": "Europe/Astrakhan",
-    "Azerbaijan Standard Time": "Asia/Baku",
-    "Russia Time Zone 3": "Europe/Samara",
-    "Mauritius Standard Time": "Indian/Mauritius",
-    "Saratov Standard Time": "Europe/Saratov",
-    "Georgian Standard Time": "Asia/Tbilisi",
-    "Caucasus Standard Time": "Asia/Yerevan",
-    "Afghanistan Standard Time": "Asia/Kabul",
-    "West Asia Standard Time": "Asia/Tashkent",
-    "Qyzylorda Standard Time": "Asia/Qyzylorda",
-    "Ekaterinburg Standard Time": "Asia/Yekaterinburg",
-    "Pakistan Standard Time": "Asia/Karachi",
-    "India Standard Time": "Asia/Kolkata Asia/Calcutta",
-    "Sri Lanka Standard Time": "Asia/Colombo",
-    "Nepal Standard Time": "Asia/Kathmandu Asia/Katmandu",
-    "Central Asia Standard Time": "Asia/Bishkek",
-    "Bangladesh Standard Time": "Asia/Dhaka",
-    "Omsk Standard Time": "Asia/Omsk",
-    "Myanmar Standard Time": "Asia/Yangon Asia/Rangoon",
-    "SE Asia Standard Time": "Asia/Bangkok Asia/Jakarta Asia/Ho_Chi_Minh",
-    "Altai Standard Time": "Asia/Barnaul",
-    "W. Mongolia Standard Time": "Asia/Hovd",
-    "North Asia Standard Time": "Asia/Krasnoyarsk",
-    "N. Central Asia Standard Time": "Asia/Novosibirsk",
-    "Tomsk Standard Time": "Asia/Tomsk",
-    "China Standard Time": "Asia/Shanghai Asia/Hong_Kong",
-    "North Asia East Standard Time": "Asia/Irkutsk",
-    "Singapore Standard Time": "Asia/Singapore Asia/Manila Asia/Kuala_Lumpur",
-    "W. Australia Standard Time": "Australia/Perth",
-    "Taipei Standard Time": "Asia/Taipei",
-    "Ulaanbaatar Standard Time": "Asia/Ulaanbaatar",
-    "Aus Central W. Standard Time": "Australia/Eucla",
-    "Transbaikal Standard Time": "Asia/Chita",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "North Korea Standard Time": "Asia/Pyongyang",
-    "Korea Standard Time": "Asia/Seoul",
-    "Yakutsk Standard Time": "Asia/Yakutsk",
-    "Cen. Australia Standard Time": "Australia/Adelaide",
-    "AUS Central Standard Time": "Australia/Darwin",
-    "E. Australia Standard Time": "Australia/Brisbane",
-    "AUS Eastern Standard Time": "Australia/Sydney Australia/Melbourne",
-    "West Pacific Standard Time": "Pacific/Port_Moresby Pacific/Guam Pacific/Saipan",
-    "Tasmania Standard Time": "Australia/Hobart",
-    "Vladivostok Standard Time": "Asia/Vladivostok",
-    "Lord Howe Standard Time": "Australia/Lord_Howe",
-    "Bougainville Standard Time": "Pacific/Bougainville",
-    "Russia Time Zone 10": "Asia/Srednekolymsk",
-    "Magadan Standard Time": "Asia/Magadan",
-    "Norfolk Standard Time": "Pacific/Norfolk",
-    "Sakhalin Standard Time": "Asia/Sakhalin",
-    "Central Pacific Standard Time": "Pacific/Guadalcanal",
-    "Russia Time Zone 11": "Asia/Kamchatka",
-    "New Zealand Standard Time": "Pacific/Auckland",
-    "UTC+12": "Etc/GMT-12",
-    "Fiji Standard Time": "Pacific/Fiji",
-    "Chatham Islands Standard Time": "Pacific/Chatham",
-    "UTC+13": "Etc/GMT-13",
-    "Tonga Standard Time": "Pacific/Tongatapu",
-    "Samoa Standard Time": "Pacific/Apia",
-    "Line Islands Standard Time": "Pacific/Kiritimati",
-}
-IANA_TO_WINDOWS = {iana: windows for windows, names in _IANA_BY_WINDOWS.items() for iana in names.split()}
-_IANA_BY_FOLDED = {name.casefold(): name for name in IANA_TO_WINDOWS}
-
-_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
 _US_NUMBER = re.compile(r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$")  # NANP: +1 NXX NXX XXXX
 
 
@@ -255,77 +53,30 @@ def _field(where, name):
     return "%s.%s" % (where, name) if where else name
 
 
-def _text_problem(value, field, limit):
-    """A problem with a value that must be a short single-line string, or None."""
-    if not isinstance(value, str):
-        return "%s: must be a string, got %s" % (field, type(value).__name__)
-    if not value.strip():
-        return "%s: must not be empty" % field
-    if len(value) > limit:
-        return "%s: longer than %d characters (%d)" % (field, limit, len(value))
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
-        return "%s: contains control characters (newline, tab, ...)" % field
-    return None
-
-
 def normalize_phone(value, field="phone_number"):
     """``(e164, problem)``: the number as ``+<country code><number>`` without separators, or a problem.
 
-    Spaces, ``-``, ``.`` and ``()`` are separators.  A number without a leading ``+`` is taken as a United States
-    number (the SMS reach US numbers only): ten digits, or eleven starting with 1."""
-    problem = _text_problem(value, field, MAX_PHONE_LENGTH)
-    if problem:
-        return None, problem
-    text = value.strip()
-    if not _PHONE_CHARS.match(text):
-        return None, ("%s: not a phone number (digits, spaces, ()-. and a leading + only): %r" % (field, text))
-    digits = re.sub(r"[^0-9]", "", text)
-    if text.startswith("+"):
-        if not 7 <= len(digits) <= 15 or digits[0] == "0":
-            return None, ("%s: not an international number (+, country code and number, 7 to 15 digits): %r"
-                          % (field, text))
-        return "+" + digits, None
-    if len(digits) == 10:
-        return "+1" + digits, None
-    if len(digits) == 11 and digits[0] == "1":
-        return "+" + digits, None
-    return None, ("%s: give the number with a leading + and its country code (e.g. +1 312 555 0142): %r"
-                  % (field, text))
+    The number must be a phone number (``validate.phone_number``, the one rule of every phone field).  On top of that,
+    the SMS policy: Graph texts United States numbers, so a number without a leading ``+`` is read as one - ten
+    digits, or eleven starting with 1 - and any other number without a country code is a problem here, though it is
+    a valid ``sms_capable_phone_number``: it cannot be turned into the E.164 number Graph sends to."""
+    number, problems = phone_number(value, field)
+    if problems:
+        return None, problems[0]
+    if number.startswith("+"):
+        return number, None
+    if len(number) == 10:
+        return "+1" + number, None
+    if len(number) == 11 and number[0] == "1":
+        return "+" + number, None
+    return None, ("%s: give the number with a leading + and its country code (e.g. +1 312 555 0142): %s is a phone "
+                  "number, but without a country code the SMS can only read it as a United States number, which has "
+                  "ten digits (Graph sends these SMS to US numbers only)" % (field, show(value.strip(), 40)))
 
 
 def is_us_number(e164):
     """Whether an E.164 number is a North American (+1) number with a valid area code and exchange."""
     return bool(_US_NUMBER.match(e164 or ""))
-
-
-def _iana_zone_exists(name):
-    if not HAS_ZONEINFO or ("/" not in name and name not in ("UTC", "GMT")):
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
-def windows_time_zone(value, field="time_zone"):
-    """``(windows_name, problem)``: a Windows time zone name in its canonical spelling, or a problem.
-
-    A Windows name matches without regard to case; an IANA name is translated through ``IANA_TO_WINDOWS``."""
-    problem = _text_problem(value, field, MAX_TIME_ZONE_LENGTH)
-    if problem:
-        return None, problem
-    text = value.strip()
-    folded = text.casefold()
-    if folded in _WINDOWS_BY_FOLDED:
-        return _WINDOWS_BY_FOLDED[folded], None
-    if folded in _IANA_BY_FOLDED:
-        return IANA_TO_WINDOWS[_IANA_BY_FOLDED[folded]], None
-    if _iana_zone_exists(text):
-        return None, ("%s: %r is an IANA time zone this collection cannot translate; Graph wants the Windows time "
-                      "zone name (e.g. 'Central Standard Time'): give that instead" % (field, text))
-    return None, ("%s: not a time zone: %r; give a Windows time zone name such as 'Pacific Standard Time' (or an "
-                  "IANA name such as 'America/Los_Angeles')" % (field, text))
 
 
 def attendees_body(attendees, where=""):
@@ -483,7 +234,7 @@ def meeting_moved(before, after):
         if old is None or new is None:
             continue
         try:
-            if models.parse_time(old) != models.parse_time(new):
+            if parse_time(old) != parse_time(new):
                 return True
         except (TypeError, ValueError):
             if old != new:

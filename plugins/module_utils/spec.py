@@ -11,17 +11,17 @@ the default.  ``cloud`` sets the authority host, Graph endpoint and token scope 
 
 from __future__ import annotations
 
-import datetime
 import os
-import re
-import unicodedata
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.models import parse_time
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.retry import RetrySettings
+# The rules (validate.py); show, type_name, not_a_string and id_problems are also imported from here by callers.
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import (
+    PHONE_LENGTH, date_time_problems, email_problems, flag_problems, id_problems, not_a_string, parse_time,
+    phone_problems, show, text_problems, type_name, url_problems)
 
 AUTH_METHODS = ("auto", "access_token", "client_certificate", "client_secret", "federated_token",
                 "username_password", "managed_identity", "device_code")
@@ -183,97 +183,16 @@ class ConnectionSettings:
 
 
 # -- validation of appointment and meeting values, before any request -------------------------------------------------
-# One rule per kind of field, so the same value gets the same answer in every module, the batch and the role:
-#   text      (subject, display_name, external_appointment_id): a string, at most MAX_LENGTH characters, valid Unicode
-#             without control characters (newlines, tabs, NUL, escape, line separators, lone surrogates);
-#   id        (external_id, online_meeting_id, user): text that is one token - no white space, no invisible format
-#             characters, none of / \ ? # % and not "." or ".." (IDs end up in URL paths, ledgers, file names and
-#             CSV cells; Graph IDs and user principal names never hold them; a guest's UPN has #EXT#, so user may
-#             hold #);
-#   e-mail, phone number, URL, date-time: text of that form (a date-time with its offset: Z or +01:00);
-#   flag      (settings.*): true or false.
-# A value of another type (YAML reads unquoted no/yes/on/off as booleans, 0755 and 1.5e+3 as numbers, 2026-11-24 as
-# a date) is refused with a hint to quote it, never turned into "False" or "493".
-EMAIL_LOCAL = re.compile(r"^[^@\s\"<>,;:()\[\]\\]+$")
-DOMAIN_LABEL = re.compile(r"^[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?$")
-PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
-PHONE_DIGITS = (7, 15)  # E.164: at most 15 digits
-DATE_TIME = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}[Tt ]\d{2}")
-# After the hour of a date-time that parsed: a sign or Z can only be its offset.
-_OFFSET = re.compile(r"[-+Zz]")
-MAX_LENGTH = {"display_name": 256, "email_address": 320, "sms_capable_phone_number": 40,
+# Which kind of field each option is, and how long it may be; the rule of each kind is in validate.py (one rule per
+# kind, so the same value gets the same answer in every module, the batch, the role and the SMS).
+MAX_LENGTH = {"display_name": 256, "email_address": 320, "sms_capable_phone_number": PHONE_LENGTH,
               "external_appointment_id": 1024, "external_appointment_url": 2048,
-              "appointment_client_join_web_url": 2048, "subject": 1024, "external_id": 512,
-              "user": 320, "online_meeting_id": 1024, "start_date_time": 64, "end_date_time": 64}
+              "appointment_client_join_web_url": 2048, "subject": 1024}
 ID_FIELDS = ("external_id", "user", "online_meeting_id")
-ID_FORBIDDEN = {"external_id": "/\\?#%", "online_meeting_id": "/\\?#%", "user": "/\\?%"}
-# A forbidden character or any whitespace, per kind of ID: one scan instead of a test per character.
-_ID_BAD = {kind: re.compile("[%s\\s]" % re.escape(chars)) for kind, chars in ID_FORBIDDEN.items()}
-_INDEX = re.compile(r"\[\d+\]")
 CLIENT_KEYS = ("display_name", "email_address", "sms_capable_phone_number")
 SETTINGS_KEYS = ("allow_client_to_join_using_browser",)
-_TYPE_NAMES = ((bool, "bool", "YAML reads unquoted yes/no/on/off/true/false as a boolean"),
-               (int, "int", "YAML reads unquoted numbers such as 1001 or 0755 (octal) as numbers"),
-               (float, "float", "YAML reads unquoted numbers such as 1.5 or 1.0e+3 as numbers"),
-               (datetime.datetime, "datetime", "YAML reads an unquoted 2026-11-24 10:00:00 as a date-time"),
-               (datetime.date, "date", "YAML reads an unquoted 2026-11-24 as a date"),
-               (list, "list", None), (dict, "dict", None))
-
-
-def type_name(value):
-    """The plain type name of a value (bool, int, float, date, datetime, list, dict, ...), also for Ansible's
-    tagged subclasses (_AnsibleTaggedDate is a date)."""
-    for kind, name, dummy in _TYPE_NAMES:
-        if isinstance(value, kind):
-            return name
-    return "null" if value is None else type(value).__name__
-
-
-def not_a_string(value, field):
-    """``field: must be a string, got bool (...: quote the value)``."""
-    hint = next((hint for kind, dummy, hint in _TYPE_NAMES if isinstance(value, kind)), None)
-    suffix = " (%s: quote the value)" % hint if hint else ""
-    return "%s: must be a string, got %s%s" % (field, type_name(value), suffix)
-
-
-def show(value, limit=60):
-    """A value for a message: its repr, cut short (a 100,000-character value is never echoed)."""
-    text = repr(value)
-    size = len(value) if isinstance(value, str) else len(text)
-    return text if len(text) <= limit else text[:limit] + "...(%d characters)" % size
-
-
-# The Unicode categories Cs (surrogates), and Cc, Zl and Zp (control characters, line and paragraph separators), as
-# character classes: a regular expression scans 10,000 items' strings many times faster than a category per character.
-_SURROGATES = re.compile("[\ud800-\udfff]")
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _bad_characters(value):
-    """What is wrong with the characters of a string: lone surrogates (bytes that were not UTF-8, read with
-    surrogateescape) or control characters; None when nothing."""
-    if _SURROGATES.search(value):
-        return "is not valid Unicode text (a lone surrogate such as \\udce9: the source was not UTF-8)"
-    if _CONTROLS.search(value):
-        return "contains control characters (newline, tab, ...)"
-    return None
-
-
-def _string_problems(value, field, limit=None):
-    """Text: a string, at most ``limit`` characters (default: the MAX_LENGTH of the field's name), valid Unicode
-    without control characters."""
-    if not isinstance(value, str):
-        return [not_a_string(value, field)]
-    problems = []
-    if limit is None:
-        name = field.rsplit(".", 1)[-1]
-        limit = MAX_LENGTH.get(_INDEX.sub("", name) if "[" in name else name)
-    if limit and len(value) > limit:
-        problems.append("%s: longer than %d characters (%d)" % (field, limit, len(value)))
-    bad = _bad_characters(value)
-    if bad:
-        problems.append("%s: %s" % (field, bad))
-    return problems
+_CLIENT_RULES = {"display_name": text_problems, "email_address": email_problems,
+                 "sms_capable_phone_number": phone_problems}
 
 
 def _blank(value):
@@ -281,57 +200,9 @@ def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def id_problems(value, field, kind):
-    """An ID (``kind``: external_id, online_meeting_id or user): text that is one token (see the rules above), at most
-    the kind's MAX_LENGTH whatever the field is called (``online_meeting_ids[3]``)."""
-    problems = _string_problems(value, field, MAX_LENGTH[kind])
-    if problems:
-        return problems
-    if not value.strip():
-        return ["%s: must not be empty" % field]
-    forbidden = ID_FORBIDDEN[kind]
-    invisible = not value.isascii() and any(unicodedata.category(ch) == "Cf" for ch in value)
-    if value in (".", "..") or invisible or _ID_BAD[kind].search(value):
-        return ["%s: %s is not an ID: IDs have no spaces, invisible characters or %s and are not . or .. "
-                "(they end up in URLs, ledgers and file names)" % (field, show(value), " ".join(forbidden))]
-    return []
-
-
-def _email_problem(value):
-    """Why ``value`` is not an e-mail address (local@domain, domain of dot-separated labels with a top-level domain of
-    two letters or more), or None."""
-    local, at, domain = value.strip().rpartition("@")
-    if not at or not local or not EMAIL_LOCAL.match(local) or local.startswith(".") or local.endswith(".") \
-            or ".." in local:
-        return "not an e-mail address"
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(DOMAIN_LABEL.match(label) for label in labels) or len(labels[-1]) < 2 \
-            or labels[-1].isdigit():
-        return "not an e-mail address"
-    return None
-
-
-def _phone_problem(value):
-    digits = sum(ch.isdigit() for ch in value)
-    text = value.strip()
-    if not PHONE.match(text) or "+" in text[1:] or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-        return "not a phone number (%d to %d digits; spaces, ()-./ and a leading +)" % PHONE_DIGITS
-    return None
-
-
-def _url_problems(value, field):
-    problems = _string_problems(value, field)
-    if not problems:
-        try:
-            parts = urlsplit(value)
-            good = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
-            if good:
-                parts.port  # pylint: disable=pointless-statement  # raises ValueError for a port out of range
-        except ValueError:  # "http://[::1" (unbalanced brackets), "https://host:99999"
-            good = False
-        if not good:
-            problems.append("%s: must be an absolute http(s) URL, got %s" % (field, show(value, 80)))
-    return problems
+def _unknown_keys(given, known):
+    """The keys of ``given`` not in ``known``, sorted, each shown cut short."""
+    return sorted(show(key) if not isinstance(key, str) or len(key) > 60 else key for key in set(given) - set(known))
 
 
 def appointment_problems(values, where):
@@ -339,12 +210,12 @@ def appointment_problems(values, where):
     problems = []
     for key in ("external_appointment_id",):
         if values.get(key) is not None:
-            problems += _string_problems(values[key], "%s.%s" % (where, key))
+            problems += text_problems(values[key], "%s.%s" % (where, key), MAX_LENGTH[key])
             if isinstance(values[key], str) and not values[key].strip():
                 problems.append("%s.%s: must not be empty (omit it to leave it unmanaged)" % (where, key))
     for key in ("external_appointment_url", "appointment_client_join_web_url"):
         if values.get(key) is not None:
-            problems += _url_problems(values[key], "%s.%s" % (where, key))
+            problems += url_problems(values[key], "%s.%s" % (where, key), MAX_LENGTH[key])
     clients = values.get("appointment_clients")
     if clients is not None:
         if not isinstance(clients, list):
@@ -356,8 +227,7 @@ def appointment_problems(values, where):
             if not isinstance(client, dict):
                 problems.append("%s: must be a mapping with %s" % (field, ", ".join(CLIENT_KEYS)))
                 continue
-            unknown = sorted(show(key) if not isinstance(key, str) or len(key) > 60 else key
-                             for key in set(client) - set(CLIENT_KEYS))
+            unknown = _unknown_keys(client, CLIENT_KEYS)
             if unknown:
                 problems.append("%s: unknown key(s) %s; known: %s" % (field, ", ".join(unknown), ", ".join(CLIENT_KEYS)))
             if all(_blank(client.get(k)) for k in ("email_address", "display_name")):
@@ -366,15 +236,7 @@ def appointment_problems(values, where):
                 value = client.get(key)
                 if value is None:
                     continue
-                sub = "%s.%s" % (field, key)
-                text_problems = _string_problems(value, sub)
-                problems += text_problems
-                if text_problems:
-                    continue
-                if key == "email_address" and _email_problem(value):
-                    problems.append("%s: not an e-mail address: %s" % (sub, show(value, 80)))
-                if key == "sms_capable_phone_number" and _phone_problem(value):
-                    problems.append("%s: %s: %s" % (sub, _phone_problem(value), show(value, 40)))
+                problems += _CLIENT_RULES[key](value, "%s.%s" % (field, key), MAX_LENGTH[key])
             email = client.get("email_address")
             if isinstance(email, str) and email.strip():
                 folded = email.strip().casefold()
@@ -386,15 +248,13 @@ def appointment_problems(values, where):
         if not isinstance(settings, dict):
             problems.append("%s.settings: must be a mapping, got %s" % (where, type_name(settings)))
         else:
-            unknown = sorted(show(key) if not isinstance(key, str) or len(key) > 60 else key
-                             for key in set(settings) - set(SETTINGS_KEYS))
+            unknown = _unknown_keys(settings, SETTINGS_KEYS)
             if unknown:
                 problems.append("%s.settings: unknown key(s) %s; known: %s" % (where, ", ".join(unknown),
                                                                                ", ".join(SETTINGS_KEYS)))
             flag = settings.get("allow_client_to_join_using_browser")
-            if flag is not None and not isinstance(flag, bool):
-                problems.append("%s.settings.allow_client_to_join_using_browser: must be true or false, got %s"
-                                % (where, show(flag)))
+            if flag is not None:
+                problems += flag_problems(flag, "%s.settings.allow_client_to_join_using_browser" % where)
     return problems
 
 
@@ -407,49 +267,19 @@ def ids_problems(values, where):
     return problems
 
 
-def _time_problems(value, field):
-    """A date-time: an ISO 8601 string with a date, a time and an offset (Z or +01:00), or a date-time with an offset
-    that YAML read.  Without an offset the time could mean any zone: refused, never taken as UTC."""
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            return ["%s: needs an offset such as +01:00 or Z (YAML reads an unquoted 2026-12-01 15:00:00 as a "
-                    "date-time without one): give it quoted, e.g. \"2026-12-01T15:00:00+01:00\"" % field]
-        return []
-    if not isinstance(value, str):
-        if isinstance(value, datetime.date):
-            return ["%s: a date alone is not a date-time (YAML reads an unquoted 2026-11-24 as a date): give the "
-                    "time and offset, quoted, e.g. \"2026-12-01T15:00:00+01:00\"" % field]
-        return ["%s: must be an ISO 8601 date-time string such as 2026-12-01T15:00:00+01:00, got %s"
-                % (field, type_name(value))]
-    problems = _string_problems(value, field)
-    if problems:
-        return problems
-    try:
-        parse_time(value)
-    except (ValueError, IndexError, OverflowError):
-        return ["%s: not an ISO 8601 date-time (e.g. 2026-12-01T15:00:00+01:00): %s" % (field, show(value, 40))]
-    if not DATE_TIME.match(value):
-        return ["%s: a date-time needs a time, e.g. 2026-12-01T15:00:00+01:00 (a date alone would mean midnight "
-                "UTC): %s" % (field, show(value, 40))]
-    if not _OFFSET.search(value, DATE_TIME.match(value).end()):
-        return ["%s: needs an offset such as +01:00 or Z, e.g. 2026-12-01T15:00:00+01:00 (without one the time "
-                "could mean any time zone): %s" % (field, show(value, 40))]
-    return []
-
-
 def meeting_problems(values, where):
     """Problems with meeting values (subject, start_date_time, end_date_time) and the IDs (external_id,
     online_meeting_id, user) among ``values``."""
     problems = []
     if values.get("subject") is not None:
-        problems += _string_problems(values["subject"], "%s.subject" % where)
+        problems += text_problems(values["subject"], "%s.subject" % where, MAX_LENGTH["subject"])
     problems += ids_problems(values, where)
     times = {}
     for key in ("start_date_time", "end_date_time"):
         value = values.get(key)
         if value is None:
             continue
-        found = _time_problems(value, "%s.%s" % (where, key))
+        found = date_time_problems(value, "%s.%s" % (where, key))
         problems += found
         if not found:
             times[key] = parse_time(value)

@@ -6,7 +6,7 @@ import zoneinfo
 
 import pytest
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import sms
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import sms, time_zones
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 
 GRADY = {"phone_number": "+1 312 555 0142", "time_zone": "Pacific Standard Time"}
@@ -26,6 +26,7 @@ MEETING_ID = "MSozYjZlOWYyMC03YzFhLTRkNTgtYjJlNC05YTBjNWQ3ZjFlODYqMCoqMTk6bWVldG
     ("  +44 20 7946 0958 ", "+442079460958"),  # surrounding blanks are not part of the number
     ("+1242421412", "+1242421412"),            # the documentation's own example number
     ("+683 4002", "+6834002"),                 # 7 digits: Niue
+    ("312/555-0142", "+13125550142"),          # / separates as in every phone field (the SMS refused it before)
 ])
 def test_phone_numbers_are_sent_in_e164_form(given, e164):
     assert sms.normalize_phone(given) == (e164, None)
@@ -36,15 +37,15 @@ def test_phone_numbers_are_sent_in_e164_form(given, e164):
     ("call me", "not a phone number"),
     ("+1 312 555 0142 ext 7", "not a phone number"),
     ("++13125550142", "not a phone number"),
-    ("+0 312 555 0142", "not an international number"),
-    ("+123456", "not an international number"),                # 6 digits
-    ("+1234567890123456", "not an international number"),      # 16 digits
-    ("555 0142", "leading + and its country code"),
+    ("+0 312 555 0142", "not a phone number"),       # no country code starts with 0
+    ("+123456", "not a phone number"),               # 6 digits
+    ("+1234567890123456", "not a phone number"),     # 16 digits
+    ("555 0142", "leading + and its country code"),  # a phone number, but not one the SMS can send to
     ("2 206 555 0199", "leading + and its country code"),
-    ("", "must not be empty"),
-    ("   ", "must not be empty"),
+    ("", "not a phone number"),
+    ("   ", "not a phone number"),
     ("+1 312 555 0142\n", "control characters"),
-    ("+1\u200b312 555 0142", "control characters"),
+    ("+1\u200b312 555 0142", "invisible character (U+200B ZERO WIDTH SPACE)"),
     ("+1" + "0" * 60, "longer than 40 characters"),
     (13125550142, "must be a string, got int"),
 ])
@@ -109,10 +110,10 @@ def test_bad_time_zones_are_problems(given, reason):
 
 def test_every_translation_is_a_real_iana_zone_and_a_known_windows_name():
     available = zoneinfo.available_timezones()
-    unknown_iana = sorted(name for name in sms.IANA_TO_WINDOWS if name not in available)
+    unknown_iana = sorted(name for name in time_zones.IANA_TO_WINDOWS if name not in available)
     assert unknown_iana == []
-    assert set(sms.IANA_TO_WINDOWS.values()) <= set(sms.WINDOWS_TIME_ZONES)
-    assert len(set(sms.WINDOWS_TIME_ZONES)) == len(sms.WINDOWS_TIME_ZONES)
+    assert set(time_zones.IANA_TO_WINDOWS.values()) <= set(time_zones.WINDOWS_TIME_ZONES)
+    assert len(set(time_zones.WINDOWS_TIME_ZONES)) == len(time_zones.WINDOWS_TIME_ZONES)
 
 
 def test_every_us_zone_translates():
@@ -147,7 +148,8 @@ def test_every_attendee_problem_is_reported_with_its_index_and_field():
     ]
     body, problems, dummy = sms.attendees_body(attendees)
     assert problems == [
-        "attendees[1].phone_number: not a phone number (digits, spaces, ()-. and a leading + only): 'call me'",
+        "attendees[1].phone_number: not a phone number (7 to 15 digits; spaces, ()-./ and a leading + followed by "
+        "the country code): 'call me'",
         "attendees[2].time_zone: required (a Windows time zone name such as 'Pacific Standard Time')",
         "attendees[3].phone_number: required",
         "attendees[3].time_zone: not a time zone: 'Nowhere/Special'; give a Windows time zone name such as "
@@ -252,8 +254,8 @@ def test_sms_operation_raises_every_problem_at_once_prefixed_with_where():
     assert caught.value.problems == [
         "items[7].notify.online_meeting_id: must not be empty",
         "items[7].notify.remind_before: must be one of mins15 (the values Graph documents), got 'mins30'",
-        "items[7].notify.attendees[0].phone_number: not a phone number (digits, spaces, ()-. and a leading + only): "
-        "'x'",
+        "items[7].notify.attendees[0].phone_number: not a phone number (7 to 15 digits; spaces, ()-./ and a leading + "
+        "followed by the country code): 'x'",
         "items[7].notify.attendees[0].time_zone: not a time zone: 'y'; give a Windows time zone name such as "
         "'Pacific Standard Time' (or an IANA name such as 'America/Los_Angeles')",
     ]

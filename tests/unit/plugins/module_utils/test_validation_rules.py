@@ -1,7 +1,7 @@
 """The validation rules the bad-input corpus (tests/integration/test_bad_input.py) found missing, one rule per kind of
-field (spec.py): IDs are one token; text is valid Unicode; a date-time has a time; e-mail domains are dot-separated
-labels; a phone number has 7 to 15 digits; a URL parses; a string option given a boolean, number or date is refused
-before Ansible's argument spec turns it into text."""
+field (validate.py, applied to each option by spec.py): IDs are one token; text is valid Unicode; a date-time has a
+time; e-mail domains are dot-separated labels; a phone number has 7 to 15 digits; a URL parses; a string option given
+a boolean, number or date is refused before Ansible's argument spec turns it into text."""
 
 import datetime
 
