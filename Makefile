@@ -45,17 +45,18 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 unexport ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS PYTHONPATH VIRTUAL_ENV
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock sanity sanity-2.21 test-matrix units integration lint test demo demo-installed changelog bench bench-emulator chaos build clean
+.PHONY: help venv lock sanity sanity-2.21 test-matrix units emulator-tests integration lint test demo demo-installed changelog bench bench-emulator chaos build clean
 
 help:
 	@echo 'make venv            create/refresh .venv from requirements-dev.txt + requirements-dev.lock'
 	@echo 'make demo            run the end-to-end demo against the embedded Graph emulator'
 	@echo 'make demo-installed  the demo from the built tarball installed into an empty collections path'
-	@echo 'make test            venv, sanity, sanity-2.21, units, integration, lint (stops at the first failure)'
+	@echo 'make test            venv, sanity, sanity-2.21, units, emulator-tests, integration, lint (stops at the first failure)'
 	@echo 'make sanity          ansible-test sanity on a staged copy      (SANITY_ARGS=...)'
 	@echo 'make sanity-2.21     the same on ansible-core 2.21 / Python 3.12 (.venv-2.21)'
 	@echo 'make test-matrix     sanity on both: 2.19 / Python 3.11 and 2.21 / Python 3.12'
 	@echo 'make units           pytest tests/unit                         (PYTEST_ARGS=...)'
+	@echo 'make emulator-tests  pytest tests/emulator: the emulator'"'"'s own contract tests (PYTEST_ARGS=...)'
 	@echo 'make integration     pytest tests/integration                  (PYTEST_ARGS=...)'
 	@echo 'make lint            ansible-lint (offline), antsibull-changelog lint, antsibull-docs lint (.venv-docs)'
 	@echo 'make bench           benchmark the collection against the emulator (--quick: BENCH_ARGS=--quick)'
@@ -144,6 +145,10 @@ test-matrix:
 units: $(STAMP)
 	$(VPY) -m pytest tests/unit $(PYTEST_ARGS)
 
+# The emulator's own contract tests: what tests/graph_emulator promises, without the collection.
+emulator-tests: $(STAMP)
+	$(VPY) -m pytest tests/emulator $(PYTEST_ARGS)
+
 integration: $(STAMP)
 	$(VPY) -m pytest tests/integration $(PYTEST_ARGS)
 
@@ -158,7 +163,7 @@ lint: $(STAMP) $(VENV_DOCS)/.stamp
 # Each stage in its own sub-make, in order, so that `make -j` can't reorder them;
 # the first failure stops the rest (set -e) and make exits non-zero.
 test:
-	for stage in venv sanity sanity-2.21 units integration lint; do
+	for stage in venv sanity sanity-2.21 units emulator-tests integration lint; do
 	  start=$$SECONDS
 	  $(MAKE) --no-print-directory "$$stage"
 	  echo "==> make $$stage: ok in $$((SECONDS - start)) s"

@@ -1,28 +1,30 @@
-"""Shared pytest fixtures: one Graph emulator per test session, reset before each test that uses it.
+"""Shared pytest fixtures: one Graph emulator per test session, reset before each test that uses it; the
+``ansible_playbook`` runner; the generated ``inventory`` and its ``role`` runner; and the check-mode fence.
 
-Also makes ``ansible_collections.cloudcomms.virtual_appointments`` importable: a symlink to this checkout under a
-temporary ``ansible_collections/cloudcomms/`` tree is put on ``sys.path``.
+The fence: every ansible-playbook run with ``--check`` arms the emulator's check-mode fence (tests/helpers.py); a
+write it refused fails the test during which it happened (at teardown) and the session, whichever test caused it.
+
+Importing tests.helpers makes ``ansible_collections.cloudcomms.virtual_appointments`` importable.
 """
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
-from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess, collection_root
-
-
-COLLECTION_ROOT = collection_root()
-if COLLECTION_ROOT not in sys.path:
-    sys.path.insert(0, COLLECTION_ROOT)
+from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess
+# PlaybookRun and emulator_env are imported from here by test files too.
+from tests.helpers import (  # noqa: F401  pylint: disable=unused-import
+    COLLECTION_ROOT, FENCE_BREACHES, Inventory, PlaybookRun, Runner, collect_fence, describe_breaches, emulator_env,
+    run_playbook)
 
 
 @pytest.fixture(scope="session")
 def emulator_process():
     with EmulatorProcess(["--fault-seed", "7"]) as emu:
         yield emu
+        collect_fence(emu)  # anything refused outside run_playbook (a test arming the fence itself) counts too
 
 
 @pytest.fixture
@@ -31,44 +33,6 @@ def emulator(emulator_process):
     emulator_process.reset()
     yield emulator_process
     emulator_process.reset()
-
-
-class PlaybookRun:
-    """The outcome of one ansible-playbook run: exit code, output, and per-task results (json callback)."""
-
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-        self.json = None
-        self.tasks = {}
-        try:
-            self.json = json.loads(stdout[stdout.index("{"):]) if "{" in stdout else None
-        except ValueError:
-            self.json = None
-        for play in (self.json or {}).get("plays", []):
-            for task in play.get("tasks", []):
-                for host_result in task.get("hosts", {}).values():
-                    self.tasks.setdefault(task["task"]["name"], []).append(host_result)
-
-    def result(self, name):
-        """The (last) result of the task called ``name``."""
-        if name not in self.tasks:
-            raise AssertionError("no task %r ran; tasks: %s\n%s\n%s"
-                                 % (name, list(self.tasks), self.stdout[-3000:], self.stderr[-3000:]))
-        return self.tasks[name][-1]
-
-    @property
-    def stats(self):
-        return (self.json or {}).get("stats", {}).get("localhost", {})
-
-
-def emulator_env(emu):
-    """Environment that points every module at the emulator (the same variables a user would export)."""
-    d = emu.defaults
-    return {
-        "CLOUDCOMMS_GRAPH_ENDPOINT": emu.graph_url, "AZURE_AUTHORITY_HOST": emu.authority_host,
-        "CLOUDCOMMS_GRAPH_CA_PATH": emu.ca_file, "AZURE_TENANT_ID": d["tenant_id"], "AZURE_CLIENT_ID": d["client_id"],
-        "AZURE_CLIENT_SECRET": d["client_secret"],
-    }
 
 
 @pytest.fixture
@@ -97,8 +61,43 @@ def ansible_playbook(tmp_path):
                str(path)] + list(args)
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        proc = subprocess.run(cmd, cwd=str(tmp_path), env=full_env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        proc = run_playbook(cmd, cwd=str(tmp_path), env=full_env, timeout=timeout)
         return PlaybookRun(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    """A generated inventory (2 tenants, 3 organizers, 30 appointments) in the test's temp dir."""
+    return Inventory(tmp_path / "inventory")
+
+
+@pytest.fixture
+def role(emulator, inventory, tmp_path):
+    """Runner of the collection playbooks on ``inventory``, whose seed is loaded into the emulator."""
+    emulator.seed(inventory.seed)
+    return Runner(emulator, inventory, tmp_path)
+
+
+# ---------------------------------------------------------------- the check-mode fence
+
+@pytest.fixture(autouse=True)
+def check_mode_fence_guard():
+    """Fail (at teardown) the test during which the check-mode fence refused a write."""
+    before = len(FENCE_BREACHES)
+    yield
+    if len(FENCE_BREACHES) > before:
+        pytest.fail(describe_breaches(FENCE_BREACHES[before:]), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The session fails if the fence refused any write, whichever test caused it."""
+    if FENCE_BREACHES and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FENCE_BREACHES:
+        terminalreporter.section("check-mode fence")
+        terminalreporter.write_line(describe_breaches(FENCE_BREACHES))

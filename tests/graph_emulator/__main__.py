@@ -1,5 +1,10 @@
 """Command line: ``python -m tests.graph_emulator --port 0`` prints one JSON line when ready, serves until
-SIGTERM or SIGINT, then exits 0."""
+SIGTERM or SIGINT, then exits 0.
+
+The check-mode fence (fence.py): ``POST /_emulator/fence {"armed": true}`` makes every write (what the metrics count
+as ``writes``, ``$batch`` items included) answer 423 ``checkModeFence`` and be recorded, until
+``{"armed": false}``; ``GET /_emulator/fence`` lists the refused writes (method, path, time, label). ``reset`` keeps
+the record; ``{"clear": true}`` empties it. The test suite arms it around every ``ansible-playbook --check`` run."""
 
 import argparse
 import asyncio
@@ -28,7 +33,10 @@ def parse_args(argv=None):
                     "injection and a control API under /_emulator.",
         epilog="When ready it prints one JSON line: graph_url, authority_host, ca_file, control_url, "
                "msi_endpoint, identity_header and defaults (tenant_id, client_id, client_secret, "
-               "public_client_id, user_id, user_upn, user_password, ...).")
+               "public_client_id, user_id, user_upn, user_password, ...). Check-mode fence: POST /_emulator/fence "
+               "{\"armed\": true|false, \"label\": \"...\", \"clear\": false} - while armed every write "
+               "(what metrics count as writes, $batch items included) answers 423 checkModeFence and is recorded; "
+               "GET /_emulator/fence lists the refused writes (method, path, time, label); reset keeps the record.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default 0)")
     parser.add_argument("--state-dir", help="directory for the generated CA and server certificate, the token "

@@ -1,5 +1,6 @@
-"""The control API under /_emulator: state, request log, metrics, faults, modes, seeding, device approval and
-test helpers that mint tokens.  No token is needed; the server only answers it on loopback."""
+"""The control API under /_emulator: state, request log, metrics, faults, modes, seeding, the check-mode fence
+(fence.py), device approval and test helpers that mint tokens.  No token is needed; the server only answers it on
+loopback."""
 
 from .behaviour import FaultError, ModeError
 from .directory import SeedError
@@ -44,6 +45,13 @@ def _dispatch(emu, method, name, query, body):
         except ValueError as exc:
             raise ControlError(400, "'since' must be a request log seq (an integer)") from exc
         return 200, {"requests": emu.requests(since, query.get("kind")), "seq": emu.seq}
+    if (method, name) == ("POST", "fence"):
+        try:
+            return 200, emu.fence.update(_object(body))
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+    if (method, name) == ("GET", "fence"):
+        return 200, emu.fence.describe()
     if (method, name) == ("GET", "metrics"):
         return 200, emu.metrics()
     if (method, name) == ("POST", "faults"):

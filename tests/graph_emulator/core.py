@@ -10,6 +10,7 @@ import time
 
 from .behaviour import Faults, Provisioning, TokenBuckets, default_modes, validate_modes
 from .directory import DEFAULT_SEED, Directory
+from .fence import Fence
 from .graph import GraphService
 from .identity import IdentityService
 from .store import Store
@@ -24,7 +25,8 @@ class Emulator:
         self.directory = Directory()
         self.directory.load(self.initial_seed)
         self.tokens = TokenService(state_dir)
-        self.store = Store()
+        self.fence = Fence()  # not reset by reset(): see fence.py
+        self.store = Store(self.fence)
         self.start_modes = validate_modes(modes or {})
         self.fault_seed = fault_seed
         self.identity_header = secrets.token_hex(16)
@@ -54,7 +56,8 @@ class Emulator:
                        "token_requests": 0, "identity": collections.Counter()}
 
     def reset(self):
-        """Back to the start: initial seed, no meetings, CLI modes, no faults, empty log."""
+        """Back to the start: initial seed, no meetings, CLI modes, no faults, empty log; the check-mode fence (armed
+        or not, and its record of refused writes) stays as it is."""
         self.directory = Directory()
         self.directory.load(self.initial_seed)
         self.store.reset()
@@ -142,6 +145,7 @@ class Emulator:
                 "by_route": dict(counts["by_route"]),
             },
             "writes": self.store.mutations,
+            "fence_refused": len(self.fence.refused) + self.fence.dropped,
             "token_requests": counts["token_requests"],
             "identity": dict(counts["identity"]),
             "seq": self.seq,

@@ -14,6 +14,7 @@ import uuid
 from urllib.parse import parse_qsl, unquote
 
 from .errors import GraphError, bad_request, injected, not_found, throttled
+from .fence import FenceError
 from .store import format_datetime, parse_datetime
 from .tokens import TokenError
 from .windows_zones import is_windows_time_zone
@@ -408,6 +409,8 @@ class GraphService:
                 raise injected(fault.status, fault.retry_after)
         except GraphError as err:
             response = Response(err.status, err.body(call.request_id, call.client_request_id), err.headers)
+            if isinstance(err, FenceError):
+                emu.fence.record(call, err.status)
         except Drop as drop:
             call.drop = drop.when
             emu.record(call, 0)
@@ -603,12 +606,15 @@ class GraphService:
         attendees = None
         if participants is not None:
             attendees = _check_participants(participants, meeting.entity["participants"]["organizer"])
-        before = json.dumps(meeting.entity, sort_keys=True)
+        after = copy.deepcopy(meeting.entity)
         if attendees is not None:
-            meeting.entity["participants"]["attendees"] = attendees
-        meeting.entity.update(fields)
-        if json.dumps(meeting.entity, sort_keys=True) != before:  # "writes" counts changes, not requests
-            self.emu.store.mutations += 1
+            after["participants"]["attendees"] = attendees
+        after.update(fields)
+        if json.dumps(after, sort_keys=True) != json.dumps(meeting.entity, sort_keys=True):
+            self.emu.store.write()  # "writes" counts changes, not requests (and the fence refuses them first)
+            if attendees is not None:
+                meeting.entity["participants"]["attendees"] = attendees
+            meeting.entity.update(fields)
         return Response(200, self._meeting_body(call, meeting))
 
     def delete_meeting(self, call, meeting_id):
@@ -678,6 +684,7 @@ class GraphService:
         meeting = self._meeting(call, meeting_id)
         body = call.json()
         attendees, kind = validate_sms(body, reminder, self.emu.modes["sms_legacy_bodies"])
+        self.emu.store.write()
         # "body" is the request body exactly as received, so tests can assert on its shape (key names included).
         self.emu.store.sms.append({
             "tenant_id": call.principal.tenant.id, "user_id": call.user.id, "meeting_id": meeting.id,
@@ -685,7 +692,6 @@ class GraphService:
             "type": kind, "attendees": attendees, "time": format_datetime(self.emu.now()),
             "body": copy.deepcopy(body), "request_id": call.request_id, "client_request_id": call.client_request_id,
         })
-        self.emu.store.mutations += 1
         return Response(202)
 
     def send_sms(self, call, meeting_id):

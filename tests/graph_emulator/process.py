@@ -33,7 +33,12 @@ def collection_root():
 
 
 class EmulatorProcess:
-    """A running emulator: its printed endpoints, a TLS-configured requests session, and control helpers."""
+    """A running emulator: its printed endpoints, a TLS-configured requests session, and control helpers.
+
+    ``EmulatorProcess.live`` lists the ones this process started and has not stopped (the test suite arms the
+    check-mode fence of each around an ``ansible-playbook --check`` run)."""
+
+    live = []
 
     def __init__(self, args=(), python=None, env=None):
         self.args = list(args)
@@ -54,9 +59,12 @@ class EmulatorProcess:
             raise RuntimeError("the emulator exited (%s) before it was ready" % code)
         self.info = json.loads(line)
         self.http = self.session()
+        EmulatorProcess.live.append(self)
         return self
 
     def stop(self):
+        if self in EmulatorProcess.live:
+            EmulatorProcess.live.remove(self)
         if self.proc is None:
             return None
         if self.http is not None:
@@ -133,6 +141,20 @@ class EmulatorProcess:
 
     def metrics(self):
         return self.control("GET", "metrics")
+
+    def fence(self, armed=None, label=None, clear=False):
+        """Arm or disarm the check-mode fence (None: leave as is); ``clear`` empties its record. Returns the fence
+        with the refused writes recorded before any clearing."""
+        body = {"clear": clear}
+        if armed is not None:
+            body["armed"] = armed
+        if label is not None:
+            body["label"] = label
+        return self.control("POST", "fence", body)
+
+    def fence_record(self):
+        """The fence: ``armed``, ``label`` and the ``refused`` writes (method, path, route, time, label, ...)."""
+        return self.control("GET", "fence")
 
     def app_token(self, tenant_id=None, client_id=None, roles=None, lifetime=None, user_id=None, scopes=None):
         """Mint an access token directly (the default app's roles unless told otherwise)."""

@@ -8,6 +8,8 @@ import secrets
 import uuid
 from urllib.parse import quote
 
+from .fence import Fence
+
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 # onlineMeeting properties the service generates: a create may adjust them but keeps this key of each.
 GENERATED_KEYS = {"joinMeetingIdSettings": "joinMeetingId", "chatInfo": "threadId"}
@@ -64,7 +66,8 @@ class Meeting:
 
 
 class Store:
-    def __init__(self):
+    def __init__(self, fence=None):
+        self.fence = fence if fence is not None else Fence()  # outlives reset(): see fence.py
         self.reset()
 
     def reset(self):
@@ -73,7 +76,13 @@ class Store:
         self.sms = []             # every accepted SMS request, for assertions
         self.mutations = 0        # every change of state (writes that did something)
 
+    def write(self):
+        """Count one change of state, called before the change is made; the armed fence refuses it here (423)."""
+        self.fence.check()
+        self.mutations += 1
+
     def new_meeting(self, tenant_id, user, fields, external_id=None):
+        self.write()
         thread = "19:meeting_%s@thread.v2" % base64.urlsafe_b64encode(secrets.token_bytes(33)).decode("ascii")
         meeting_id = base64.urlsafe_b64encode(("1*%s*0**%s" % (user.id, thread)).encode()).decode().rstrip("=")
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -126,7 +135,6 @@ class Store:
         self.meetings[meeting_id] = meeting
         if external_id is not None:
             self.by_external_id[(tenant_id, user.id, external_id)] = meeting_id
-        self.mutations += 1
         return meeting
 
     def find(self, tenant_id, user_id, meeting_id):
@@ -140,35 +148,35 @@ class Store:
         return self.meetings.get(meeting_id) if meeting_id else None
 
     def delete_meeting(self, meeting):
+        self.write()
         del self.meetings[meeting.id]
         external_id = meeting.entity.get("externalId")
         if external_id is not None:
             self.by_external_id.pop((meeting.tenant_id, meeting.user_id, external_id), None)
-        self.mutations += 1
 
     def put_appointment(self, meeting, appointment):
+        self.write()
         created = meeting.appointment is None
         appointment["id"] = meeting.appointment["id"] if not created else str(uuid.uuid4())
         if not appointment.get("appointmentClientJoinWebUrl"):
             appointment["appointmentClientJoinWebUrl"] = meeting.client_join_url()
         meeting.appointment = appointment
         meeting.etag = new_etag()
-        self.mutations += 1
         return created
 
     def patch_appointment(self, meeting, changes):
+        self.write()
         for key, value in changes.items():
             if key == "settings" and isinstance(value, dict) and isinstance(meeting.appointment.get("settings"), dict):
                 meeting.appointment["settings"].update(value)
             else:
                 meeting.appointment[key] = value
         meeting.etag = new_etag()
-        self.mutations += 1
 
     def delete_appointment(self, meeting):
+        self.write()
         meeting.appointment = None
         meeting.etag = None
-        self.mutations += 1
 
     def save(self):
         return {"meetings": [{"tenant_id": m.tenant_id, "user_id": m.user_id, "thread": m.thread, "entity": m.entity,

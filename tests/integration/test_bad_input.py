@@ -14,7 +14,6 @@ two, not one run a case.
 import json
 import os
 import re
-import subprocess
 import sys
 import textwrap
 
@@ -23,8 +22,8 @@ import yaml
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
 
-from tests.conftest import COLLECTION_ROOT, PlaybookRun, emulator_env
 from tests.graph_emulator.process import REPO_ROOT
+from tests.helpers import COLLECTION_ROOT, PlaybookRun, emulator_env, run_playbook
 
 CASES = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "bad_input_cases.yml"), encoding="utf-8"))
 HUGE = "x" * 100000
@@ -141,8 +140,7 @@ class Runs:
         cmd += ["-i", inventory] if inventory else ["-i", "localhost,", "-c", "local"]
         self.emulator.reset()
         seq, writes = self.emulator.metrics()["seq"], self.emulator.metrics()["writes"]
-        proc = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=280,
-                              check=False)
+        proc = run_playbook(cmd, cwd=self.root, env=self.env, timeout=280)
         run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr)
         run.requests = self.emulator.requests(since=seq)
         run.writes = self.emulator.metrics()["writes"] - writes

@@ -11,42 +11,18 @@ be pending (``GET /_emulator/device/pending``) and approving it (``POST /_emulat
 goes to a temporary path (``CLOUDCOMMS_GRAPH_TOKEN_CACHE_PATH``) so the run never touches ``~/.cache``.
 """
 
-import ast
 import glob
 import json
 import os
-import textwrap
 
 import pytest
 import yaml
 
-from tests.conftest import emulator_env
-from tests.graph_emulator.process import REPO_ROOT, DevicePerson
+from tests.graph_emulator.process import DevicePerson
+from tests.helpers import MODULES_DIR, emulator_env, example_playbook, examples_of
 
-MODULES_DIR = os.path.join(REPO_ROOT, "plugins", "modules")
 MODULES = sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(MODULES_DIR, "*.py"))
                  if not os.path.basename(path).startswith("__"))
-
-
-def examples_of(module):
-    """The text of ``EXAMPLES`` in plugins/modules/<module>.py, read without importing the module."""
-    with open(os.path.join(MODULES_DIR, module + ".py"), encoding="utf-8") as handle:
-        tree = ast.parse(handle.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "EXAMPLES" for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise AssertionError("plugins/modules/%s.py has no EXAMPLES" % module)
-
-
-def example_playbook(module):
-    """One play whose tasks are the module's EXAMPLES, pasted verbatim (comments and all)."""
-    text = examples_of(module)
-    tasks = yaml.safe_load(text)
-    assert isinstance(tasks, list) and tasks, "EXAMPLES of %s is not a YAML list of tasks" % module
-    assert all(isinstance(task, dict) and task.get("name") for task in tasks), \
-        "every task in the EXAMPLES of %s should have a name" % module
-    header = "- name: EXAMPLES of %s\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" % module
-    return header + textwrap.indent(textwrap.dedent(text).strip("\n") + "\n", "    ")
 
 
 def _failed(result):

@@ -6,38 +6,8 @@ import time
 import pytest
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import errors, retry
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import (
-    GraphClient, HTTPSession, graph_path)
-
-
-class MintedTokens:
-    """Token provider minting tokens through the emulator's control API; the first may be made stale."""
-
-    def __init__(self, emulator, first_lifetime=None):
-        self.emulator = emulator
-        self.next_lifetime = first_lifetime
-        self.current = None
-        self.invalidated = 0
-
-    def token(self):
-        if self.current is None:
-            self.current = self.emulator.app_token(lifetime=self.next_lifetime)
-            self.next_lifetime = None
-        return self.current
-
-    def invalidate(self):
-        self.invalidated += 1
-        self.current = None
-
-
-def make_client(emulator, tokens=None, settings=None, verify=None):
-    session = HTTPSession(verify=emulator.ca_file if verify is None else verify)
-    return GraphClient(session, emulator.graph_url + "/beta", tokens or MintedTokens(emulator),
-                       settings or retry.RetrySettings(retry_timeout=60, provisioning_timeout=60))
-
-
-def meetings_path(emulator):
-    return graph_path("users", ("user", emulator.defaults["user_id"]), "onlineMeetings")
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import graph_path
+from tests.helpers import MintedTokens, make_client, meetings_path
 
 
 def new_meeting(client, emulator, external_id="m-1"):

@@ -12,8 +12,7 @@ import sys
 import time
 from urllib.parse import quote
 
-from tests.integration.test_role import Runner, first_item, inventory, role  # noqa: F401  (fixtures)
-from tests.conftest import PlaybookRun
+from tests.helpers import first_item
 
 BATCH_TASK = "Reconcile the organizer's appointments with Microsoft Graph"
 
@@ -341,6 +340,3 @@ def test_role_errors_name_the_role_variables(role, inventory, emulator):
     assert not touching(graph_requests(emulator, since), inventory, data["virtual_appointments_organizer"])
     run = role(extra={"virtual_appointments_purge": True, "virtual_appointments_purge_limit": "half"})
     assert "virtual_appointments_purge_limit: must be a count" in run.batches()[host]["msg"]
-
-
-__all__ = ["PlaybookRun", "Runner", "inventory", "role"]

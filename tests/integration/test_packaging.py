@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests.graph_emulator.process import REPO_ROOT
-from tests.integration.test_role import Inventory, playbook_env
+from tests.helpers import Inventory, playbook_env, run_playbook
 
 BIN = os.path.dirname(sys.executable)
 NAMESPACE, NAME = "cloudcomms", "virtual_appointments"
@@ -128,7 +128,7 @@ def test_provision_playbook_runs_from_the_installed_copy(installed, emulator, tm
     cmd = [os.path.join(BIN, "ansible-playbook"), FQCN + ".provision", "-i", inventory.hosts_file,
            "-e", json.dumps({"virtual_appointments_ledger_dir": str(tmp_path / "ledger"),
                              "virtual_appointments_report_dir": str(tmp_path / "report")})]
-    first = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+    first = run_playbook(cmd, cwd=str(tmp_path), env=env, timeout=300)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
 
     # The emulator holds exactly the inventory: one meeting per appointment, for its organizer, with its appointment.

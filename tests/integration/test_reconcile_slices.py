@@ -5,7 +5,7 @@ second run is a no-op."""
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
     PRESENT, Item, Reconciler)
-from tests.integration.test_graph_client import make_client
+from tests.helpers import make_client
 
 
 class SmallSlices(Reconciler):

@@ -6,171 +6,17 @@ its emulator seed loaded; each test provisions it from scratch. Writes are count
 """
 
 import csv
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-import pytest
 import yaml
 
-from tests.conftest import COLLECTION_ROOT, PlaybookRun
-from tests.graph_emulator.process import REPO_ROOT
+from tests.helpers import COLLECTION_ROOT, Inventory, Runner, first_item
 
-GENERATOR = os.path.join(REPO_ROOT, "examples", "inventory", "generate.py")
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 REPORT_COLUMNS = ["external_id", "organizer", "online_meeting_id", "join_web_url", "appointment_client_join_web_url",
                   "action"]
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location("inventory_generator", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class Inventory:
-    """A generated inventory in a temp dir, its seed, and helpers to edit its host_vars."""
-
-    def __init__(self, root, appointments=30, organizers=3, tenants=2, export=None):
-        self.root = str(root)
-        load_generator().generate(appointments, organizers, tenants, self.root, "2026-12-07", export=export)
-        self.export = os.path.join(self.root, "appointments.%s" % export) if export else None
-        with open(os.path.join(self.root, "emulator-seed.json"), encoding="utf-8") as handle:
-            self.seed = json.load(handle)
-        self.hosts_file = os.path.join(self.root, "hosts.yml")
-
-    def secrets(self):
-        return {t["example"]["secret_env"]: t["apps"][0]["secrets"][0] for t in self.seed["tenants"]}
-
-    def hosts(self):
-        return sorted(name[:-4] for name in os.listdir(os.path.join(self.root, "host_vars")))
-
-    def host_vars(self, host):
-        with open(os.path.join(self.root, "host_vars", host + ".yml"), encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-
-    def save_host_vars(self, host, data):
-        with open(os.path.join(self.root, "host_vars", host + ".yml"), "w", encoding="utf-8") as handle:
-            handle.write("---\n" + yaml.safe_dump(data, sort_keys=False))
-
-    def tenant_of(self, host):
-        key = host.split("-", 1)[0]
-        return next(t for t in self.seed["tenants"] if t["example"]["key"] == key)
-
-
-def playbook_env(emu, inventory, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CLOUDCOMMS_", "ANSIBLE_"))}
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTION_ROOT, "ANSIBLE_STDOUT_CALLBACK": "json_results",
-        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO_ROOT, "tests", "integration", "callback_plugins"),
-        "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_FORKS": "8", "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "CLOUDCOMMS_GRAPH_ENDPOINT": emu.graph_url, "AZURE_AUTHORITY_HOST": emu.authority_host,
-        "CLOUDCOMMS_GRAPH_CA_PATH": emu.ca_file,
-    })
-    if inventory is not None:
-        env.update(inventory.secrets())
-    return env
-
-
-class Runner:
-    """ansible-playbook of a collection playbook (or a playbook file) on the inventory, with the json callback."""
-
-    def __init__(self, emu, inventory, tmp_path):
-        self.emu, self.inventory, self.tmp_path = emu, inventory, tmp_path
-        self.ledger = str(tmp_path / "ledger")
-        self.report = str(tmp_path / "report")
-        self.env = playbook_env(emu, inventory, tmp_path)
-
-    def __call__(self, playbook="provision", args=(), extra=None, inventory_args=None, ledger=True, report=True):
-        extra_vars = {}
-        if ledger:
-            extra_vars["virtual_appointments_ledger_dir"] = self.ledger
-        if report:
-            extra_vars["virtual_appointments_report_dir"] = self.report
-        extra_vars.update(extra or {})
-        target = playbook if playbook.endswith(".yml") else "cloudcomms.virtual_appointments." + playbook
-        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), target]
-        cmd += inventory_args if inventory_args is not None else ["-i", self.inventory.hosts_file]
-        cmd += ["-e", json.dumps(extra_vars)] + list(args)
-        proc = subprocess.run(cmd, cwd=str(self.tmp_path), env=self.env, capture_output=True, text=True, timeout=300,
-                              check=False)
-        return Outcome(PlaybookRun(proc.returncode, proc.stdout, proc.stderr))
-
-    def writes(self):
-        return self.emu.metrics()["writes"]
-
-    def write_requests(self, since):
-        return [r for r in self.emu.requests(since=since, kind="graph")
-                if r["method"] in WRITE_METHODS and r["route"] != "/$batch"]
-
-    def seq(self):
-        return self.emu.metrics()["seq"]
-
-    def ledger_file(self, host):
-        tenant = self.inventory.tenant_of(host)["id"]
-        with open(os.path.join(self.ledger, tenant, host + ".json"), encoding="utf-8") as handle:
-            return json.load(handle)
-
-    def meetings(self):
-        """Every meeting in the emulator, by (organizer UPN or id, externalId)."""
-        out = {}
-        for tenant in self.emu.state()["tenants"]:
-            for meeting in tenant["meetings"]:
-                out[meeting["id"]] = meeting
-        return out
-
-
-class Outcome:
-    def __init__(self, run):
-        self.run = run
-
-    @property
-    def ok(self):
-        return self.run.returncode == 0
-
-    def why(self):
-        return "rc=%s\n%s\n%s" % (self.run.returncode, self.run.stdout[-4000:], self.run.stderr[-4000:])
-
-    def host_results(self, name):
-        return {host: result for play in (self.run.json or {}).get("plays", []) for task in play["tasks"]
-                if task["task"]["name"].split(" : ", 1)[-1] == name for host, result in task["hosts"].items()}
-
-    def batches(self):
-        return self.host_results("Reconcile the organizer's appointments with Microsoft Graph")
-
-    def report(self):
-        results = self.host_results("Combine the outcomes of all organizers of the play")
-        assert results, self.why()
-        return next(iter(results.values()))["ansible_facts"]["virtual_appointments_report"]
-
-    def summary_lines(self):
-        return next(iter(self.host_results("Summary").values()))["msg"]
-
-    def changed_hosts(self):
-        return sorted(h for h, s in (self.run.json or {}).get("stats", {}).items() if s.get("changed"))
-
-
-@pytest.fixture
-def inventory(tmp_path):
-    return Inventory(tmp_path / "inventory")
-
-
-@pytest.fixture
-def role(emulator, inventory, tmp_path):
-    emulator.seed(inventory.seed)
-    return Runner(emulator, inventory, tmp_path)
-
-
-def first_item(inventory, host=None):
-    host = host or inventory.hosts()[0]
-    data = inventory.host_vars(host)
-    return host, data, data["virtual_appointments"][0]
 
 
 def test_provision_rerun_check_diff_and_update(role, inventory):

@@ -5,7 +5,7 @@ report rows say which SMS went.  The SMS are counted where Graph receives them (
 
 import pytest
 
-from tests.integration.test_role import Inventory, Runner
+from tests.helpers import Inventory, Runner
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import sms as sms_utils
 
 NOTIFY = {"virtual_appointments_notify_sms": {"time_zone": "America/New_York"}}

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph, spec
 from tests.conftest import emulator_env
-from tests.integration.test_role import Inventory, Runner
+from tests.helpers import Inventory, Runner
 from tests.graph_emulator.directory import DEFAULT_SEED
 from tests.graph_emulator.process import REPO_ROOT
 

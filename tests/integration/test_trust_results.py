@@ -21,8 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import emulator_env
-from tests.integration.test_examples import example_playbook
-from tests.integration.test_role import Inventory, Runner
+from tests.helpers import Inventory, Runner, example_playbook
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
