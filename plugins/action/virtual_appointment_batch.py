@@ -19,10 +19,9 @@ from collections.abc import Mapping
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, batch, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import progress_line
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import Finished, GraphModule
-from ansible_collections.cloudcomms.virtual_appointments.plugins.modules import virtual_appointment_batch as batch
 
 display = Display()
 

@@ -11,7 +11,7 @@ returned it on the meeting (``participants.organizer.identity.user.id``), so the
 run and by object ID in another is recognised as one.
 
 ``LedgerFile`` reads and writes the file (atomically, mode 0600); ``Recorder`` is the hook of the engine's one write
-function (``Reconciler._write``, real runs only) that records every createOrGet before it is sent and every meeting
+function (``Reconciler.write``, real runs only) that records every createOrGet before it is sent and every meeting
 ID and delete after each write round.  The rest are pure functions over plain data: the items with the ledger's
 meeting IDs, purge, and its guard against mass deletion.
 """
@@ -132,7 +132,7 @@ class LedgerFile:
 
 
 class Recorder:
-    """The ledger's hook in ``Reconciler._write`` (called on real runs only, never in check mode).
+    """The ledger's hook in ``Reconciler.write`` (called on real runs only, never in check mode).
 
     ``before(ops)``: every createOrGet about to be sent is recorded as a pending entry (no meeting ID yet), durably,
     before the request leaves.  ``after(ops, answers)``: the meeting ID (and organizer object ID) of every createOrGet

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one reconcile engine: read (batched) -> plan (pure) -> apply (batched) -> one result per item with a diff.
 
-Every module uses it; the single-item modules are the batch of one.  ``Reconciler._write`` is the only place that
-sends a write, and in check mode it sends nothing and answers with the predicted result, so check mode reads
-exactly as a real run would and never writes.
+Every module uses it; the single-item modules are the batch of one.  ``Reconciler.write`` is the only place that
+sends a write to Graph - the engine's own creates, updates and deletes, and the SMS of the SMS module and of the
+batch's notify_sms - and the only place that reads check mode: in check mode it sends nothing and answers with the
+predicted result (a ``Predicted`` answer), so check mode reads exactly as a real run would and never writes.
 
 Meetings are found by id when the caller knows it (a previous run returned it), else ensured with createOrGet on
 their external id, which is idempotent: a lost answer or a re-run never makes a second meeting.  Graph has no way to
@@ -16,7 +17,8 @@ the create it would be.
 from __future__ import annotations
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import GraphError, WrongMeeting
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
+    CollectionError, GraphError, WrongMeeting)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
 
 PRESENT, ABSENT = "present", "absent"
@@ -128,26 +130,60 @@ class Reconciler:
     SLICE = 500
 
     def __init__(self, client, check_mode=False, concurrency=4, recorder=None):
-        self.client = client
+        # ``client``: the GraphClient, or a callable that makes it when first needed (a write in check mode needs
+        # none, so the SMS module's check mode signs in to nothing).
+        self._client = client
         self.check_mode = check_mode
         self.concurrency = concurrency
         # Optional ledger hook (ledger.Recorder): before(ops) records what is about to be created, after(ops,
         # answers) what was created and deleted - on real runs only, so check mode never records anything.
         self.recorder = recorder
 
+    @property
+    def client(self):
+        if callable(self._client):
+            self._client = self._client()
+        return self._client
+
     # -- the one write path -----------------------------------------------------------------------------------------
-    def _write(self, ops):
-        """Send writes (dicts for GraphClient.batch plus ``predict``: (status, body)); in check mode send nothing."""
+    def write(self, ops):
+        """Send writes - dicts for GraphClient.batch plus ``predict`` ((status, body) of the answer check mode
+        predicts) and optionally ``direct`` (sent as a request of its own rather than in a ``$batch``) - and return
+        one answer each, in order.  In check mode nothing is sent: each answer is the ``Predicted`` one.  This is the
+        only place that reads check mode, and the only one that sends a write."""
         if not ops:
             return []
         if self.check_mode:
-            return [BatchResult(op["predict"][0], {}, op["predict"][1]) for op in ops]
+            return [Predicted(op["predict"][0], {}, op["predict"][1]) for op in ops]
         if self.recorder is not None:
             self.recorder.before(ops)
-        answers = self.client.batch([{k: v for k, v in op.items() if k != "predict"} for op in ops], self.concurrency)
+        sendable = [{k: v for k, v in op.items() if k not in ("predict", "direct")} for op in ops]
+        if all(op.get("direct") for op in ops):
+            answers = [self._send_direct(op) for op in sendable]
+        else:
+            answers = self.client.batch(sendable, self.concurrency)
         if self.recorder is not None:
             self.recorder.after(ops, answers)
         return answers
+
+    def _send_direct(self, op):
+        """One write as a request of its own (the SMS module's one SMS), answered like a $batch sub-request."""
+        try:
+            response = self.client.request(op["method"], op["path"], op.get("body"), op.get("headers"),
+                                           op.get("provisioning", False))
+        except GraphError as exc:
+            return BatchResult(exc.status, {}, None, exc)
+        except CollectionError as exc:
+            return BatchResult(None, {}, None, exc)
+        headers = dict(response.headers)
+        sent = response.request.headers if response.request is not None else {}
+        if "client-request-id" not in {key.lower() for key in headers} and sent.get("client-request-id"):
+            headers["client-request-id"] = sent["client-request-id"]
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        return BatchResult(response.status_code, headers, body)
 
     def _read(self, ops):
         return self.client.batch(ops, self.concurrency) if ops else []
@@ -240,7 +276,7 @@ class Reconciler:
             ops.append({"method": "POST", "path": item.owner() + graph_path("onlineMeetings", "createOrGet"),
                         "body": body, "predict": (201, predicted)})
             owners.append(result)
-        for result, answer in zip(owners, self._write(ops)):
+        for result, answer in zip(owners, self.write(ops)):
             if not answer.ok:
                 result.fail(answer.error, "meeting")
                 continue
@@ -319,7 +355,7 @@ class Reconciler:
                 owners.append((result, kind, op))
             result.pending = []
         conflicts = []
-        for (result, kind, op), answer in zip(owners, self._write(ops)):
+        for (result, kind, op), answer in zip(owners, self.write(ops)):
             if answer.status == 412 and kind == "appointment_update" and not second_try:
                 conflicts.append((result, answer.replayed))
                 continue
@@ -381,6 +417,10 @@ class Reconciler:
                     result.appointment_before = before  # the diff shows what this run changed
                     result.appointment_action = UPDATED
         self._apply([result for result, dummy in conflicts], second_try=True)
+
+
+class Predicted(BatchResult):
+    """The answer check mode predicts for a write that was not sent."""
 
 
 def progress_line(info):

@@ -63,10 +63,11 @@ options:
       phone_number:
         description:
           - Phone number that receives the SMS, with a leading C(+) and its country code, for example
-            C(+1 312 555 0142). Spaces, C(-), C(.) and C(()) are allowed and removed; Graph gets C(+13125550142).
-          - A number without a leading C(+) is taken as a United States number (ten digits, or eleven starting
-            with 1). A number outside the United States gets a warning, since Graph sends these SMS to US numbers
-            only.
+            C(+1 312 555 0142). Spaces, C(-), C(.), C(/) and C(()) are allowed and removed; Graph gets
+            C(+13125550142). The same phone number rule as C(sms_capable_phone_number) (7 to 15 digits).
+          - Graph sends these SMS to United States numbers only, so a number without a leading C(+) is taken as a
+            United States number and must have ten digits (or eleven starting with 1); any other number without a
+            country code is an error. A number with a country code outside the United States gets a warning.
           - Required.
         type: str
       time_zone:
@@ -218,6 +219,7 @@ waits:
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Predicted, Reconciler
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import ids_problems
 
@@ -246,12 +248,18 @@ def run(module):
            "online_meeting_id": params["online_meeting_id"], "message_type": params["message_type"]}
     if module.diff_mode:
         out["diff"] = {"before": {}, "after": {"graph_action": operation["action"], "request_body": operation["body"]}}
-    if module.check_mode:
+    # The engine's one write function sends it (a request of its own); in check mode it sends nothing, and the
+    # client (so the sign-in) is never made.
+    answer = Reconciler(module.client, module.check_mode).write([{
+        "method": operation["method"], "path": operation["path"], "body": operation["body"], "direct": True,
+        "predict": (202, None)}])[0]
+    if isinstance(answer, Predicted):
         return out
-    response = module.client().request(operation["method"], operation["path"], operation["body"])
-    sent_headers = response.request.headers if response.request is not None else {}
-    out.update(sent=True, status=response.status_code, request_id=response.headers.get("request-id"),
-               client_request_id=sent_headers.get("client-request-id") or response.headers.get("client-request-id"))
+    if not answer.ok:
+        raise answer.error
+    headers = {key.lower(): value for key, value in answer.headers.items()}
+    out.update(sent=True, status=answer.status, request_id=headers.get("request-id"),
+               client_request_id=headers.get("client-request-id"))
     return out
 
 

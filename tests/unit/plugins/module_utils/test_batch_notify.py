@@ -1,4 +1,4 @@
-"""The pure parts of virtual_appointment_batch's notify_sms (plugins/modules/virtual_appointment_batch.py): the
+"""The pure parts of virtual_appointment_batch's notify_sms (plugins/module_utils/batch.py): the
 options and every item checked before any request (``notify_plan``), and which SMS a reconcile result calls for
 (``notification_type``)."""
 
@@ -8,7 +8,7 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils im
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
     CREATED, DELETED, UPDATED, Item, Result)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.modules.virtual_appointment_batch import (
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.batch import (
     notification_type, notify_plan)
 
 ON = {"enabled": True, "time_zone": "America/Chicago", "message_types": ["confirmation", "reschedule", "cancellation"]}
