@@ -302,47 +302,9 @@ class Reconciler:
         for result, answer in zip(owners, self._read(ops)):
             self._took_appointment(result, answer)
 
-    # -- plan (pure over what was read) -----------------------------------------------------------------------------
+    # -- plan: the pure planners below, over what was read ---------------------------------------------------------
     def _plan(self, result):
-        item = result.item
-        meeting_id = result.meeting["id"] if result.meeting else item.meeting_id
-        if item.meeting_state == ABSENT:
-            if result.meeting_exists:
-                result.pending.append(("meeting_delete", {"method": "DELETE", "path": item.meeting_path(meeting_id),
-                                                          "predict": (204, None)}))
-            return  # deleting the meeting removes its appointment too
-        if item.meeting_state == PRESENT and result.meeting_before is not None and item.meeting:
-            patch = models.meeting_changes(item.meeting, result.meeting_before)
-            if patch:
-                predicted = dict(_meeting_to_graph(result.meeting_before), **patch)
-                result.pending.append(("meeting_patch", {"method": "PATCH", "path": item.meeting_path(meeting_id),
-                                                         "body": patch, "predict": (200, predicted)}))
-        if item.appointment_state is None:
-            return
-        self._plan_appointment(result, meeting_id)
-
-    def _plan_appointment(self, result, meeting_id):
-        item = result.item
-        actual = result.appointment_before
-        path = item.meeting_path(meeting_id or "(new meeting)") + "/virtualAppointment"
-        if item.appointment_state == ABSENT:
-            if actual is not None:
-                result.pending.append(("appointment_delete", {"method": "DELETE", "path": path, "predict": (204, None)}))
-            return
-        desired = item.appointment or {}
-        if actual is None:
-            body = models.appointment_to_graph(desired)
-            predicted = models.predict_appointment(None, desired)
-            result.pending.append(("appointment_create", {"method": "PUT", "path": path, "body": body,
-                                                          "provisioning": True,
-                                                          "predict": (201, _appointment_to_graph(predicted))}))
-            return
-        changes = models.appointment_changes(desired, actual)
-        if changes:
-            headers = {"If-Match": result.etag} if result.etag else {}
-            result.pending.append(("appointment_update", {"method": "PATCH", "path": path, "headers": headers,
-                                                          "body": models.appointment_to_graph(changes),
-                                                          "predict": (204, None), "changes": changes}))
+        result.pending = plan(result.item, Observed.of(result))
 
     # -- apply --------------------------------------------------------------------------------------------------------
     def _apply(self, results, second_try=False):
@@ -411,12 +373,75 @@ class Reconciler:
             before = result.appointment_before
             self._took_appointment(result, answer)
             if result.error is None:
-                meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
-                self._plan_appointment(result, meeting_id)
+                result.pending = plan_appointment(result.item, Observed.of(result))
                 if replayed and not result.pending and result.appointment is not None:
                     result.appointment_before = before  # the diff shows what this run changed
                     result.appointment_action = UPDATED
         self._apply([result for result, dummy in conflicts], second_try=True)
+
+
+# -- the planners: pure functions of the desired item and what was read ----------------------------------------------
+class Observed:
+    """What the engine read of one item, all a planner needs: the meeting's ID (known, found or None for a create
+    predicted in check mode), whether it exists, the meeting and appointment views read, and the appointment's ETag."""
+
+    __slots__ = ("meeting_id", "meeting_exists", "meeting", "appointment", "etag")
+
+    def __init__(self, meeting_id=None, meeting_exists=None, meeting=None, appointment=None, etag=None):
+        self.meeting_id, self.meeting_exists = meeting_id, meeting_exists
+        self.meeting, self.appointment, self.etag = meeting, appointment, etag
+
+    @classmethod
+    def of(cls, result):
+        meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
+        return cls(meeting_id, result.meeting_exists, result.meeting_before, result.appointment_before, result.etag)
+
+
+def plan(item, observed):
+    """The writes that bring ``item`` from ``observed`` to its desired state: [(kind, op)], in the order they may be
+    sent (all in one round: a meeting's patch and its appointment's write do not depend on each other).  ``kind`` is
+    meeting_delete, meeting_patch, appointment_create, appointment_update or appointment_delete; ``op`` the request
+    with ``predict`` (the answer check mode reports)."""
+    ops = plan_meeting(item, observed)
+    if item.meeting_state == ABSENT or item.appointment_state is None:
+        return ops  # deleting the meeting removes its appointment too
+    return ops + plan_appointment(item, observed)
+
+
+def plan_meeting(item, observed):
+    """The meeting's writes: a DELETE when it is absent and exists, a PATCH of the changed properties when present."""
+    path = item.meeting_path(observed.meeting_id) if observed.meeting_id else None
+    if item.meeting_state == ABSENT:
+        if observed.meeting_exists:
+            return [("meeting_delete", {"method": "DELETE", "path": path, "predict": (204, None)})]
+        return []
+    if item.meeting_state == PRESENT and observed.meeting is not None and item.meeting:
+        patch = models.meeting_changes(item.meeting, observed.meeting)
+        if patch:
+            predicted = dict(_meeting_to_graph(observed.meeting), **patch)
+            return [("meeting_patch", {"method": "PATCH", "path": path, "body": patch, "predict": (200, predicted)})]
+    return []
+
+
+def plan_appointment(item, observed):
+    """The appointment's writes: PUT to create it, PATCH (with If-Match) of the changed properties, or DELETE."""
+    actual = observed.appointment
+    path = item.meeting_path(observed.meeting_id or "(new meeting)") + "/virtualAppointment"
+    if item.appointment_state == ABSENT:
+        return [("appointment_delete", {"method": "DELETE", "path": path, "predict": (204, None)})] \
+            if actual is not None else []
+    desired = item.appointment or {}
+    if actual is None:
+        predicted = models.predict_appointment(None, desired)
+        return [("appointment_create", {"method": "PUT", "path": path, "body": models.appointment_to_graph(desired),
+                                         "provisioning": True, "predict": (201, _appointment_to_graph(predicted))})]
+    changes = models.appointment_changes(desired, actual)
+    if not changes:
+        return []
+    headers = {"If-Match": observed.etag} if observed.etag else {}
+    return [("appointment_update", {"method": "PATCH", "path": path, "headers": headers,
+                                     "body": models.appointment_to_graph(changes), "predict": (204, None),
+                                     "changes": changes})]
 
 
 class Predicted(BatchResult):
