@@ -21,7 +21,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, batch, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import progress_line
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import Finished, GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import Finished, GraphModule
 
 display = Display()
 

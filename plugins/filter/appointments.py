@@ -14,7 +14,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 
 LEDGER_FORMAT = 1
@@ -27,7 +27,7 @@ MODES = ("provision", "report", "decommission")
 def _entries(ledger, where="ledger"):
     """The ledger's ``appointments`` mapping (external_id -> {user, online_meeting_id}); {} for no ledger."""
     try:
-        return plan.ledger_entries(ledger, where)
+        return items.ledger_entries(ledger, where)
     except ValidationError as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -59,7 +59,7 @@ def appointments_plan(appointments, organizer=None, flat=None, ledger_enabled=Fa
         if not isinstance(values, list):
             problems.append("%s: must be a list, got %s" % (source, type(values).__name__))
             continue
-        for where, value in plan.entries_of(source, values):
+        for where, value in items.entries_of(source, values):
             item = dict(value) if isinstance(value, dict) else value
             if isinstance(item, dict) and not item.get("user"):
                 if source == "virtual_appointments_list":
@@ -67,7 +67,7 @@ def appointments_plan(appointments, organizer=None, flat=None, ledger_enabled=Fa
                 elif organizer:
                     item["user"] = organizer
             entries.append((where, item))
-    problems += plan.validate(entries)
+    problems += items.validate(entries)
     if problems:
         raise AnsibleFilterError("Invalid input: " + "; ".join(problems))
     return [item for where, item in entries]
@@ -93,7 +93,7 @@ def appointments_ledger(results, previous=None, host=None, tenant=None):
             continue
         meeting_id = result.get("online_meeting_id")
         current = entries.get(external_id)
-        same = current is not None and plan.fold(current["user"]) == plan.fold(user)
+        same = current is not None and items.fold(current["user"]) == items.fold(user)
         absent = _absent(result)
         if result.get("action") == "failed":
             if not absent and meeting_id and (current is None or same):
@@ -239,12 +239,12 @@ def _failure(row, item):
 
 def _unclaimed(outcomes):
     """Items of an export file whose organizer is no organizer of the play: {path: {user: count}}."""
-    organizers = {plan.fold(outcome.get("organizer")) for outcome in outcomes}
+    organizers = {items.fold(outcome.get("organizer")) for outcome in outcomes}
     out = {}
     for outcome in outcomes:
         source = (outcome.get("result") or {}).get("source") or {}
         for user, count in (source.get("users") or {}).items():
-            if plan.fold(user) not in organizers:
+            if items.fold(user) not in organizers:
                 out.setdefault(source.get("path"), {})[user] = count
     return out
 
@@ -282,12 +282,14 @@ def appointments_report_lines(report, limit=20):
     report = report or {}
     summary = report.get("summary") or {}
     organizers = report.get("organizers") or []
-    verb = "would be" if report.get("check_mode") else "were"
+    # The report says whether it is a plan (a --check run or the report playbook) or what was done.
+    planned = bool(report.get("check_mode"))
+    verb = "would be" if planned else "were"
     total = summary.get("total", 0)
     lines = ["%d %s of %d %s %s: %s%s" % (
         total, _plural(total, "appointment"), len(organizers), _plural(len(organizers), "organizer"),
-        "planned" if report.get("check_mode") else "reconciled",
-        _counts(summary, every=True), " (check mode: nothing was changed in Graph)" if report.get("check_mode") else "")]
+        "planned" if planned else "reconciled",
+        _counts(summary, every=True), " (check mode: nothing was changed in Graph)" if planned else "")]
     for entry in organizers:
         line = "  %s (%s): %s" % (entry.get("host"), entry.get("organizer"),
                                   _counts(entry.get("summary") or {}) or "nothing to do")

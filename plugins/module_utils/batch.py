@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, ledger, models, plan, sms
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, items, ledger, models, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError, error_dict)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
@@ -65,23 +65,23 @@ class Batch:
         self.pending = pending or []
 
 
-def labelled(items, names):
+def labelled(given, names):
     """The task's entries, each named as the caller's options name it (``option_names.appointments``): one list name,
     or ``[[name, count], ...]`` for a list made of several (the role's virtual_appointments then
     virtual_appointments_list), so ``appointments[12]`` reads ``virtual_appointments_list[2]``."""
     spans = names.get("appointments") if isinstance(names, dict) else None
     if isinstance(spans, str) and spans:
-        return plan.entries_of(spans, items)
+        return items.entries_of(spans, given)
     if not isinstance(spans, list) or not spans:
-        return plan.entries_of("appointments", items)
+        return items.entries_of("appointments", given)
     entries, index = [], 0
     for span in spans:
         name, count = (span[0], int(span[1])) if isinstance(span, (list, tuple)) and len(span) == 2 else (None, 0)
-        for local, item in enumerate(items[index:index + count]):
-            entries.append((plan.label(name, local, item), item))
+        for local, item in enumerate(given[index:index + count]):
+            entries.append((items.label(name, local, item), item))
         index += count
-    return entries + [(plan.label("appointments", index + local, item), item)
-                      for local, item in enumerate(items[index:])]
+    return entries + [(items.label("appointments", index + local, item), item)
+                      for local, item in enumerate(given[index:])]
 
 
 def renamed(problems, names):
@@ -91,7 +91,7 @@ def renamed(problems, names):
                     if key != "appointments" and isinstance(value, str) and value), key=lambda pair: -len(pair[0]))
     if not pairs:
         return problems
-    pattern = re.compile(r"(?<![\w.\[])(%s)(?=[.:\s]|$)" % "|".join(re.escape(key) for key, dummy in pairs))
+    pattern = re.compile(r"(?<![\w.\[])(%s)(?=[.:\s]|$)" % "|".join(re.escape(pair[0]) for pair in pairs))
     lookup = dict(pairs)
     return [pattern.sub(lambda match: lookup[match.group(1)], problem) for problem in problems]
 
@@ -110,7 +110,7 @@ def gather(params):
 
 def _gather(params, names):
     entries, source, problems = labelled(params["appointments"] or [], names), None, []
-    problems += plan.validate(entries)
+    problems += items.validate(entries)
     if params["concurrency"] < 1 or params["concurrency"] > 16:
         problems.append("concurrency: must be between 1 and 16")
     if params["ledger"] is not None and params["ledger_path"]:
@@ -123,7 +123,7 @@ def _gather(params, names):
     if params["appointments_file"]:
         options = params["appointments_file"]
         from_file, source = exports.read_export(options["path"], options["format"], options["user"])
-        problems = plan.duplicates(entries + from_file)  # the same external ID in the task and in the file
+        problems = items.duplicates(entries + from_file)  # the same external ID in the task and in the file
         if problems:
             raise ValidationError(problems)
         entries += from_file
@@ -150,12 +150,12 @@ def resolve_pending(engine, entries):
     meeting (or makes it: safe, as it is deleted next), so the run can delete it.  Returns the entries with the meeting
     IDs found, {entry index: result} for those that fail (or, in check mode, are predicted: no ID), and the engine's
     results (for ``changed``)."""
-    pending = [index for index, (dummy, spec) in enumerate(entries) if spec.get("pending")]
+    pending = [index for index, entry in enumerate(entries) if entry[1].get("pending")]
     if not pending:
         return entries, {}, []
-    items = [Item(entries[index][0], user=entries[index][1].get("user"), external_id=entries[index][1]["external_id"],
+    finds = [Item(entries[index][0], user=entries[index][1].get("user"), external_id=entries[index][1]["external_id"],
                   meeting={}, meeting_state=PRESENT) for index in pending]
-    found = engine.run(items)
+    found = engine.run(finds)
     entries, done = list(entries), {}
     for index, result in zip(pending, found):
         where, spec = entries[index]
@@ -211,7 +211,7 @@ def run(module):
     recorder = ledger.Recorder(batch.ledger_file) if batch.ledger_file else None
     engine = Reconciler(client, module.check_mode, params["concurrency"], recorder=recorder)
     entries, done, resolved = resolve_pending(engine, entries)
-    items, skipped = [], []
+    work, skipped = [], []
     for index, (where, spec) in enumerate(entries):
         if index in done:
             continue
@@ -220,13 +220,13 @@ def run(module):
             module.warn("%s: state absent without online_meeting_id; Graph cannot find the meeting by external_id "
                         "without creating it, so it was left alone" % where)
             continue
-        items.append((index, to_item(where, spec)))
+        work.append((index, to_item(where, spec)))
     notifier = Notifier(module, engine, notify, entries) if notify else None
-    held = notifier.cancel_first(items) if notifier else {}
-    running = [(index, item) for index, item in items if index not in held]
-    results = engine.run([item for dummy, item in running], progress=getattr(module, "progress", None))
+    held = notifier.cancel_first(work) if notifier else {}
+    running = [(index, item) for index, item in work if index not in held]
+    results = engine.run([pair[1] for pair in running], progress=getattr(module, "progress", None))
     out = [None] * len(entries)
-    for (index, dummy), result in zip(running, results):
+    for index, result in zip((pair[0] for pair in running), results):
         out[index] = item_result(entries[index][1], result, module.diff_mode)
     for index in skipped:
         spec = entries[index][1]
@@ -334,10 +334,10 @@ class Notifier:
         try:
             answers = self.engine.write(writes)
         except CollectionError as exc:  # the executor stopped (sign-in): any of them may have gone
-            for index, dummy in planned:
+            for index in (pair[0] for pair in planned):
                 notes[index].update(error={"message": str(exc)}, may_have_been_sent=True)
             return notes
-        for (index, dummy), answer in zip(planned, answers):
+        for index, answer in zip((pair[0] for pair in planned), answers):
             note = notes[index]
             if isinstance(answer, Predicted):
                 continue  # check mode: planned, not sent
@@ -347,19 +347,20 @@ class Notifier:
                 note.update(error=_error_dict(answer.error), may_have_been_sent=sms.may_have_been_sent(answer.status))
         return notes
 
-    def cancel_first(self, items):
+    def cancel_first(self, work):
         """Send the cancellation of every absent item whose appointment exists, before the engine deletes it.
         Returns the items held back: Graph refused their SMS (it was not sent), so they are not deleted now and the
         next run sends it and deletes.  A cancellation that may have been sent lets the delete go ahead."""
         if CANCELLATION not in self.notify["types"]:
             return {}
-        targets = [(index, item) for index, item in items if item.meeting_state == ABSENT and item.meeting_id]
+        targets = [(index, item) for index, item in work if item.meeting_state == ABSENT and item.meeting_id]
         if not targets:
             return {}
         reads = read_appointments(self.engine.client, [(pair[1].user, pair[1].meeting_id) for pair in targets],
                                   self.engine.concurrency)
         planned = []
-        for (index, item), (view, dummy, error) in zip(targets, reads):
+        for (index, item), read in zip(targets, reads):
+            view, error = read[0], read[2]
             if error is None and view is not None:  # a read error is the engine's to report
                 op = self.operation(index, item.user, item.meeting_id, CANCELLATION, view)
                 if op is not None:
@@ -413,10 +414,10 @@ def _header(headers, name):
     return None
 
 
-def task_diff(entries, items, results):
+def task_diff(entries, running, results):
     """One diff entry per changed item, so ``--diff`` shows them as Ansible shows any diff (GitOps review)."""
     diffs = []
-    for (index, dummy), result in zip(items, results):
+    for index, result in zip((pair[0] for pair in running), results):
         if not result.changed:
             continue
         diff = result.diff()

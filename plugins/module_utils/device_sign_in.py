@@ -18,7 +18,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     AuthenticationError, ConfigurationError, TransportError)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import INSECURE_WARNING
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import INSECURE_WARNING
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import ConnectionSettings
 
 # Errors that leave the code usable: the person may still sign in, so the pending flow is kept.

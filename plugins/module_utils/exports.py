@@ -4,7 +4,7 @@
 """Scheduling-system export files (JSON, YAML, CSV) read into batch entries, item by item, before any request.
 
 Every item is named in messages by the file and its position (``export.json[4]``, ``export.csv line 5``) and checked
-by the same rules as an item given in the task (plan.item_problems).  An export file is data, never templated: a value
+by the same rules as an item given in the task (items.item_problems).  An export file is data, never templated: a value
 holding Jinja (``{{`` or ``{%``) is refused, naming the item and the field.  A mapping export holds only an
 ``appointments`` list; a CSV header names item keys (matched case-insensitively, surrounding spaces stripped), each
 once, and no unknown column."""
@@ -19,7 +19,7 @@ import re
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.plan import (
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.items import (
     ITEM_KEYS, _duplicate, entries_of, fold, item_problems, label)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import show
 
@@ -87,7 +87,7 @@ def _json_entries(path, text):
                 if key == "appointments" and text.startswith("[", pos):
                     pos = yield from _json_array(name, decoder, text, pos)
                 else:
-                    dummy, pos = decoder.raw_decode(text, pos)
+                    pos = decoder.raw_decode(text, pos)[1]
                 pos = _SPACE.match(text, pos).end()
                 if text.startswith(",", pos):
                     pos = _SPACE.match(text, pos + 1).end()

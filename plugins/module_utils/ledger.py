@@ -151,7 +151,7 @@ class Recorder:
 
     def before(self, ops):
         entries, changed = self.ledger.entries, False
-        for dummy, external_id, user in self._creates(ops):
+        for external_id, user in (created[1:] for created in self._creates(ops)):
             entry = entries.get(external_id)
             if entry is None or fold(user) not in (fold(entry.get("user")), fold(entry.get("organizer_id"))):
                 entries[external_id] = {"user": user, "online_meeting_id": None}
@@ -178,7 +178,7 @@ class Recorder:
         if deletes:
             by_path = {graph_path("onlineMeetings", ("online_meeting_id", entry["online_meeting_id"])): key
                        for key, entry in entries.items() if entry.get("online_meeting_id")}
-            for op, dummy in deletes:
+            for op in (pair[0] for pair in deletes):
                 key = by_path.get("/onlineMeetings/" + op["path"].rsplit("/onlineMeetings/", 1)[1])
                 if key is not None:
                     del entries[key]
@@ -285,7 +285,7 @@ def not_purged(entries, ledger, where="ledger"):
     [{external_id, user, online_meeting_id}] sorted by external ID."""
     known = ledger_entries(ledger, where)
     organizers = Organizers(known)
-    named = {item.get("external_id") for dummy, item in entries
+    named = {item.get("external_id") for item in (entry[1] for entry in entries)
              if item.get("external_id") in known and organizers.same(item.get("user"), known[item["external_id"]])}
     return [{"external_id": key, "user": entry["user"], "online_meeting_id": entry["online_meeting_id"]}
             for key, entry in sorted(known.items()) if key not in named]

@@ -365,7 +365,7 @@ class Reconciler:
         again after its answer was lost (``replayed``).  Read all of them again (one batched round), plan again, write
         once more.  A replayed PATCH whose re-read shows nothing left to do was ours: the item was updated."""
         paths = []
-        for result, dummy in conflicts:
+        for result in (pair[0] for pair in conflicts):
             meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
             paths.append(result.item.meeting_path(meeting_id) + "/virtualAppointment")
         answers = self._read([{"method": "GET", "path": path} for path in paths])
@@ -377,7 +377,7 @@ class Reconciler:
                 if replayed and not result.pending and result.appointment is not None:
                     result.appointment_before = before  # the diff shows what this run changed
                     result.appointment_action = UPDATED
-        self._apply([result for result, dummy in conflicts], second_try=True)
+        self._apply([pair[0] for pair in conflicts], second_try=True)
 
 
 # -- the planners: pure functions of the desired item and what was read ----------------------------------------------
@@ -433,15 +433,16 @@ def plan_appointment(item, observed):
     desired = item.appointment or {}
     if actual is None:
         predicted = models.predict_appointment(None, desired)
-        return [("appointment_create", {"method": "PUT", "path": path, "body": models.appointment_to_graph(desired),
-                                         "provisioning": True, "predict": (201, _appointment_to_graph(predicted))})]
+        create = {"method": "PUT", "path": path, "body": models.appointment_to_graph(desired), "provisioning": True,
+                  "predict": (201, _appointment_to_graph(predicted))}
+        return [("appointment_create", create)]
     changes = models.appointment_changes(desired, actual)
     if not changes:
         return []
     headers = {"If-Match": observed.etag} if observed.etag else {}
-    return [("appointment_update", {"method": "PATCH", "path": path, "headers": headers,
-                                     "body": models.appointment_to_graph(changes), "predict": (204, None),
-                                     "changes": changes})]
+    update = {"method": "PATCH", "path": path, "headers": headers, "body": models.appointment_to_graph(changes),
+              "predict": (204, None), "changes": changes}
+    return [("appointment_update", update)]
 
 
 class Predicted(BatchResult):

@@ -67,8 +67,6 @@ CONNECTION_SPEC = {
     "provisioning_timeout": dict(type="float", default=600.0),
 }
 
-CONNECTION_KEYS = frozenset(CONNECTION_SPEC)
-
 
 def connection_spec(**module_options):
     """The module's argument spec: the shared options plus the module's own."""

@@ -48,15 +48,15 @@ _TYPE_NAMES = ((bool, "bool", "YAML reads unquoted yes/no/on/off/true/false as a
 def type_name(value):
     """The plain type name of a value (bool, int, float, date, datetime, list, dict, ...), also for Ansible's
     tagged subclasses (_AnsibleTaggedDate is a date)."""
-    for kind, name, dummy in _TYPE_NAMES:
-        if isinstance(value, kind):
-            return name
+    for entry in _TYPE_NAMES:
+        if isinstance(value, entry[0]):
+            return entry[1]
     return "null" if value is None else type(value).__name__
 
 
 def not_a_string(value, field):
     """``field: must be a string, got bool (...: quote the value)``."""
-    hint = next((hint for kind, dummy, hint in _TYPE_NAMES if isinstance(value, kind)), None)
+    hint = next((entry[2] for entry in _TYPE_NAMES if isinstance(value, entry[0])), None)
     suffix = " (%s: quote the value)" % hint if hint else ""
     return "%s: must be a string, got %s%s" % (field, type_name(value), suffix)
 
@@ -120,7 +120,7 @@ def text_problems(value, field, limit=None):
 # kind: (at most so many characters, the characters it never holds besides white space)
 ID_KINDS = {"external_id": (512, "/\\?#%"), "online_meeting_id": (1024, "/\\?#%"), "user": (320, "/\\?%")}
 # A forbidden character or any white space, per kind of ID: one scan instead of a test per character.
-_ID_BAD = {kind: re.compile("[%s\\s]" % re.escape(chars)) for kind, (dummy, chars) in ID_KINDS.items()}
+_ID_BAD = {kind: re.compile("[%s\\s]" % re.escape(rule[1])) for kind, rule in ID_KINDS.items()}
 
 
 def id_problems(value, field, kind):

@@ -152,48 +152,22 @@ waits:
   sample: {"retries": 1, "seconds": 2.0, "longest": 2.0, "by_reason": {"429 throttled": 1}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import meeting_problems
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.single import online_meeting as run
 
-
-def run(module):
-    params = module.params
-    problems = meeting_problems(params, "options")
-    if params["state"] == "absent" and not params.get("online_meeting_id"):
-        problems.append("options.online_meeting_id: required with state absent (Graph cannot look a meeting up "
-                        "by external_id without creating it)")
-    if params["state"] == "present" and not params.get("external_id") and not params.get("online_meeting_id"):
-        problems.append("options.external_id: required with state present (or online_meeting_id of a meeting "
-                        "that exists)")
-    if problems:
-        raise ValidationError([p.replace("options.", "", 1) for p in problems])
-    desired = models.desired_meeting(params)
-    item = Item("online meeting", user=params.get("user"), meeting_id=params.get("online_meeting_id"),
-                external_id=params.get("external_id"), meeting=desired, meeting_state=params["state"])
-    result = Reconciler(module.client(), module.check_mode).run([item])[0]
-    if result.error is not None:
-        raise result.error
-    out = {"changed": result.changed, "action": result.action, "online_meeting": result.meeting or {}}
-    if module.diff_mode:
-        diff = result.diff()
-        out["diff"] = {"before": diff["before"].get("meeting", {}), "after": diff["after"].get("meeting", {})}
-    return out
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    external_id=dict(type="str"),
+    online_meeting_id=dict(type="str"),
+    user=dict(type="str"),
+    subject=dict(type="str"),
+    start_date_time=dict(type="str"),
+    end_date_time=dict(type="str"),
+)
 
 
 def main():
-    module = GraphModule(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        external_id=dict(type="str"),
-        online_meeting_id=dict(type="str"),
-        user=dict(type="str"),
-        subject=dict(type="str"),
-        start_date_time=dict(type="str"),
-        end_date_time=dict(type="str"),
-    ))
-    module.run(run)
+    GraphModule(ARGUMENT_SPEC).run(run)
 
 
 if __name__ == "__main__":

@@ -152,15 +152,17 @@ auth_method:
 """
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.device_sign_in import run
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import GraphModule
+
+
+ARGUMENT_SPEC = dict(
+    step=dict(type="str", choices=["start", "finish"], default="start"),
+    wait_timeout=dict(type="int", default=900),
+)
 
 
 def main():
-    module = GraphModule(dict(
-        step=dict(type="str", choices=["start", "finish"], default="start"),
-        wait_timeout=dict(type="int", default=900),
-    ))
-    module.run(run)
+    GraphModule(ARGUMENT_SPEC).run(run)
 
 
 if __name__ == "__main__":

@@ -189,43 +189,20 @@ waits:
   sample: {"retries": 2, "seconds": 6.0, "longest": 5.0, "by_reason": {"503 provisioning": 1, "429 throttled": 1}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    APPOINTMENT_OPTIONS, appointment_problems, ids_problems)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.single import virtual_appointment as run
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import APPOINTMENT_OPTIONS
 
-
-def run(module):
-    params = module.params
-    desired = models.desired_appointment(params)
-    problems = appointment_problems({k: params.get(k) for k in models.APPOINTMENT_FIELDS}, "options")
-    problems += ids_problems({"online_meeting_id": params["online_meeting_id"] or "", "user": params.get("user")},
-                             "options")
-    if problems:
-        raise ValidationError([p.replace("options.", "", 1) for p in problems])
-    item = Item("virtual appointment", user=params.get("user"), meeting_id=params["online_meeting_id"],
-                appointment=desired, appointment_state=params["state"])
-    result = Reconciler(module.client(), module.check_mode).run([item])[0]
-    if result.error is not None:
-        raise result.error
-    out = {"changed": result.changed, "action": result.action, "online_meeting_id": params["online_meeting_id"],
-           "virtual_appointment": result.appointment or {}}
-    if module.diff_mode:
-        diff = result.diff()
-        out["diff"] = {"before": diff["before"].get("appointment", {}), "after": diff["after"].get("appointment", {})}
-    return out
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    online_meeting_id=dict(type="str", required=True),
+    user=dict(type="str"),
+    **APPOINTMENT_OPTIONS
+)
 
 
 def main():
-    module = GraphModule(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        online_meeting_id=dict(type="str", required=True),
-        user=dict(type="str"),
-        **APPOINTMENT_OPTIONS
-    ))
-    module.run(run)
+    GraphModule(ARGUMENT_SPEC).run(run)
 
 
 if __name__ == "__main__":

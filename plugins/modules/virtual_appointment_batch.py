@@ -492,7 +492,7 @@ waits:
 """
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.batch import ARGUMENT_SPEC, run
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import GraphModule
 
 
 def main():

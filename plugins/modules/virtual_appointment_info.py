@@ -102,42 +102,18 @@ waits:
   sample: {"retries": 1, "seconds": 1.0, "longest": 1.0, "by_reason": {"429 throttled": 1}}
 """
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import read_appointments
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import id_problems
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.single import virtual_appointment_info as run
 
-
-def run(module):
-    params = module.params
-    ids = params["online_meeting_ids"]
-    # The same ID rule as every module (spec.id_problems), before any request: IDs end up in URL paths.
-    problems = [problem for index, value in enumerate(ids)
-                for problem in id_problems(value, "online_meeting_ids[%d]" % index, "online_meeting_id")]
-    if params.get("user") is not None:
-        problems += id_problems(params["user"], "user", "user")
-    if problems:
-        raise ValidationError(problems)
-    answers = read_appointments(module.client(), [(params.get("user"), mid) for mid in ids],
-                                include_join_web_url=params["include_join_web_url"])
-    entries = []
-    for meeting_id, (view, join, error) in zip(ids, answers):
-        if error is not None:
-            raise error
-        entry = {"online_meeting_id": meeting_id, "exists": view is not None, "virtual_appointment": view or {}}
-        if params["include_join_web_url"]:
-            entry["join_web_url"] = join
-        entries.append(entry)
-    return {"changed": False, "virtual_appointments": entries}
+ARGUMENT_SPEC = dict(
+    online_meeting_ids=dict(type="list", elements="str", required=True, aliases=["online_meeting_id"]),
+    user=dict(type="str"),
+    include_join_web_url=dict(type="bool", default=False),
+)
 
 
 def main():
-    module = GraphModule(dict(
-        online_meeting_ids=dict(type="list", elements="str", required=True, aliases=["online_meeting_id"]),
-        user=dict(type="str"),
-        include_join_web_url=dict(type="bool", default=False),
-    ))
-    module.run(run)
+    GraphModule(ARGUMENT_SPEC).run(run)
 
 
 if __name__ == "__main__":

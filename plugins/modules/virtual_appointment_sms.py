@@ -218,63 +218,23 @@ waits:
 """
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import sms
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Predicted, Reconciler
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.runner import GraphModule
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import ids_problems
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.single import virtual_appointment_sms as run
 
-GLOBAL_ONLY_WARNING = ("Microsoft documents the virtual appointment SMS actions for the global cloud only; cloud is "
-                       "%s.")
-
-
-def run(module):
-    params = module.params
-    problems = [p.replace("options.", "", 1) for p in ids_problems(
-        {"online_meeting_id": params["online_meeting_id"] or "", "user": params.get("user")}, "options")]
-    operation = None
-    try:
-        operation = sms.sms_operation(params.get("user"), params["online_meeting_id"], params["message_type"],
-                                      params["attendees"], params.get("remind_before"))
-    except ValidationError as exc:
-        named = set(problem.split(":", 1)[0] for problem in problems)
-        problems += [problem for problem in exc.problems if problem.split(":", 1)[0] not in named]
-    if problems:
-        raise ValidationError(problems)
-    for warning in operation["warnings"]:
-        module.warn(warning)
-    if (params.get("cloud") or "global") != "global":
-        module.warn(GLOBAL_ONLY_WARNING % params["cloud"])
-    out = {"changed": True, "sent": False, "graph_action": operation["action"], "request_body": operation["body"],
-           "online_meeting_id": params["online_meeting_id"], "message_type": params["message_type"]}
-    if module.diff_mode:
-        out["diff"] = {"before": {}, "after": {"graph_action": operation["action"], "request_body": operation["body"]}}
-    # The engine's one write function sends it (a request of its own); in check mode it sends nothing, and the
-    # client (so the sign-in) is never made.
-    answer = Reconciler(module.client, module.check_mode).write([{
-        "method": operation["method"], "path": operation["path"], "body": operation["body"], "direct": True,
-        "predict": (202, None)}])[0]
-    if isinstance(answer, Predicted):
-        return out
-    if not answer.ok:
-        raise answer.error
-    headers = {key.lower(): value for key, value in answer.headers.items()}
-    out.update(sent=True, status=answer.status, request_id=headers.get("request-id"),
-               client_request_id=headers.get("client-request-id"))
-    return out
+ARGUMENT_SPEC = dict(
+    online_meeting_id=dict(type="str", required=True),
+    user=dict(type="str"),
+    message_type=dict(type="str", required=True, choices=list(sms.MODULE_MESSAGE_TYPES)),
+    remind_before=dict(type="str", choices=list(sms.REMIND_BEFORE)),
+    attendees=dict(type="list", elements="dict", required=True, options=dict(
+        phone_number=dict(type="str"),
+        time_zone=dict(type="str"),
+    )),
+)
 
 
 def main():
-    module = GraphModule(dict(
-        online_meeting_id=dict(type="str", required=True),
-        user=dict(type="str"),
-        message_type=dict(type="str", required=True, choices=list(sms.MODULE_MESSAGE_TYPES)),
-        remind_before=dict(type="str", choices=list(sms.REMIND_BEFORE)),
-        attendees=dict(type="list", elements="dict", required=True, options=dict(
-            phone_number=dict(type="str"),
-            time_zone=dict(type="str"),
-        )),
-    ))
-    module.run(run)
+    GraphModule(ARGUMENT_SPEC).run(run)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import textwrap
 import pytest
 import yaml
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
 
 from tests.graph_emulator.process import REPO_ROOT
 from tests.helpers import COLLECTION_ROOT, PlaybookRun, emulator_env, run_playbook
@@ -97,10 +97,10 @@ def external_id_of(text):
 
 
 def label(source, index, external_id):
-    """How the collection names an item (plan.label): a plain printable external ID as it is, any other escaped."""
+    """How the collection names an item (items.label): a plain printable external ID as it is, any other escaped."""
     if not isinstance(external_id, str) or not external_id:
         return "%s[%d]" % (source, index)
-    return plan.label(source, index, {"external_id": external_id})
+    return items.label(source, index, {"external_id": external_id})
 
 
 def expected_in(message, case, sources, index, external_id):

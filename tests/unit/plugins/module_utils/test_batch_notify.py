@@ -4,7 +4,7 @@ options and every item checked before any request (``notify_plan``), and which S
 
 import pytest
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
     CREATED, DELETED, UPDATED, Item, Result)
@@ -14,8 +14,8 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ba
 ON = {"enabled": True, "time_zone": "America/Chicago", "message_types": ["confirmation", "reschedule", "cancellation"]}
 
 
-def entries(*items):
-    return plan.entries_of("appointments", list(items))
+def entries(*given):
+    return items.entries_of("appointments", list(given))
 
 
 def item(external_id="A-1", phone="+1 312 555 0142", **extra):

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import ledger, plan
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items, ledger
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult
 
@@ -20,8 +20,8 @@ def doc(**entries):
     return {"format": 1, "appointments": {k: dict(zip(("online_meeting_id", "user"), v)) for k, v in entries.items()}}
 
 
-def entries(*items):
-    return plan.entries_of("appointments", list(items))
+def entries(*given):
+    return items.entries_of("appointments", list(given))
 
 
 def purge_items(out):

@@ -25,9 +25,8 @@ def kinds(ops):
 
 
 def test_nothing_to_do_when_the_observed_state_is_the_desired_one():
-    desired = item(meeting={"subject": "Loan review"},
-                   appointment={"appointment_clients": [{"display_name": "Grady Archie",
-                                                          "email_address": "GradyA@contoso.com"}]})
+    clients = [{"display_name": "Grady Archie", "email_address": "GradyA@contoso.com"}]
+    desired = item(meeting={"subject": "Loan review"}, appointment={"appointment_clients": clients})
     assert plan(desired, Observed("M1", True, MEETING, APPOINTMENT, 'W/"1"')) == []
 
 
