@@ -18,8 +18,9 @@ import re
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, items, ledger, models, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError, error_dict)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    ABSENT, CREATED, DELETED, FAILED, PRESENT, UNCHANGED, UPDATED, Item, Predicted, Reconciler, read_appointments)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
+    ABSENT, CREATED, DELETED, FAILED, PRESENT, UNCHANGED, UPDATED, header)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Predicted, Reconciler, read_appointments
 
 CANCELLATION = "cancellation"
 NEW_MEETING = "(new meeting)"  # the meeting of a create predicted in check mode, in the SMS path that is not sent
@@ -342,7 +343,7 @@ class Notifier:
             if isinstance(answer, Predicted):
                 continue  # check mode: planned, not sent
             if answer.ok:
-                note.update(sent=True, request_id=_header(answer.headers, "request-id"))
+                note.update(sent=True, request_id=header(answer.headers, "request-id"))
             else:
                 note.update(error=_error_dict(answer.error), may_have_been_sent=sms.may_have_been_sent(answer.status))
         return notes
@@ -405,13 +406,6 @@ def held_result(entry, note):
             "online_meeting_id": spec.get("online_meeting_id"), "join_web_url": None,
             "appointment_client_join_web_url": None, "action": FAILED, "meeting_action": UNCHANGED,
             "appointment_action": UNCHANGED, "failed_part": "notification", "error": error, "notification": note}
-
-
-def _header(headers, name):
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 def task_diff(entries, running, results):

@@ -17,13 +17,16 @@ the create it would be.
 from __future__ import annotations
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
-    CollectionError, GraphError, WrongMeeting)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import CollectionError, GraphError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import MEETING
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
+    ABSENT, DELETED, FAILED, UNCHANGED, UPDATED, WRITTEN, Observed)
 
-PRESENT, ABSENT = "present", "absent"
-CREATED, UPDATED, DELETED, UNCHANGED, FAILED = "created", "updated", "deleted", "unchanged", "failed"
-WRITTEN = (CREATED, UPDATED, DELETED)
+# The kinds of an item, a parent before its children: every stage asks them in this order.
+KINDS = (MEETING, APPOINTMENT)
+KIND_OF = {kind.name: kind for kind in KINDS}
 
 
 class Item:
@@ -206,105 +209,29 @@ class Reconciler:
 
     def _run_slice(self, items):
         results = [Result(item) for item in items]
-        self._read_known(results)
-        self._ensure_meetings(results)
-        self._read_adopted(results)
+        self._round(results, "read", self._read, "took_read")
+        self._round(results, "ensure", self.write, "took_ensure")
+        self._round(results, "read_found", self._read, "took_read")
         for result in results:
             if result.error is None:
-                self._plan(result)
+                result.pending = plan(result.item, Observed.of(result))
         self._apply(results)
         return results
 
-    def _read_known(self, results):
-        """Meetings (and their appointments) whose id the caller knows: read both in one round."""
+    def _round(self, results, ask, send, took):
+        """One round of every kind's ``ask`` for every item still going (reads, or ensures), sent together by
+        ``send``; each answer goes to the kind's ``took``."""
         ops, owners = [], []
         for result in results:
-            item = result.item
-            if not item.meeting_id:
-                continue
-            path = item.meeting_path(item.meeting_id)
-            if item.meeting_state is not None:
-                ops.append({"method": "GET", "path": path})
-                owners.append((result, "meeting"))
-            if item.appointment_state is not None:
-                ops.append({"method": "GET", "path": path + "/virtualAppointment"})
-                owners.append((result, "appointment"))
-        for (result, kind), answer in zip(owners, self._read(ops)):
-            if kind == "meeting":
-                self._took_meeting(result, answer)
-            else:
-                self._took_appointment(result, answer)
-
-    def _took_meeting(self, result, answer):
-        if answer.ok:
-            meeting = models.meeting_from_graph(answer.body)
-            item = result.item
-            if item.external_id and meeting.get("external_id") != item.external_id:
-                # Another appointment's meeting (a stale ledger, a copied id): refused, never written to.
-                result.fail(WrongMeeting(item.meeting_id, item.external_id, meeting.get("external_id")), "meeting")
-                return
-            result.meeting = result.meeting_before = meeting
-            result.meeting_exists = True
-        elif answer.status == 404:
-            result.meeting_exists = False
-        else:
-            result.fail(answer.error, "meeting")
-
-    def _took_appointment(self, result, answer):
-        if answer.ok:
-            result.appointment = result.appointment_before = models.appointment_from_graph(answer.body)
-            result.etag = _header(answer.headers, "etag")
-            result.meeting_exists = True if result.meeting_exists is None else result.meeting_exists
-        elif answer.status == 404:
-            result.appointment = result.appointment_before = None
-        else:
-            result.fail(answer.error, "appointment")
-
-    def _ensure_meetings(self, results):
-        """createOrGet for wanted meetings whose id is unknown (or whose known id is gone)."""
-        ops, owners = [], []
-        for result in results:
-            item = result.item
-            if result.error is not None or item.meeting_state != PRESENT or result.meeting_exists:
-                continue
-            if not item.external_id:
-                result.fail(GraphError(404, "itemNotFound", "the online meeting %s was not found and has no "
-                                       "external_id to create it with" % item.meeting_id), "meeting")
-                continue
-            body = models.meeting_create_body(item.external_id, item.meeting or {})
-            predicted = dict(body, id=None)
-            ops.append({"method": "POST", "path": item.owner() + graph_path("onlineMeetings", "createOrGet"),
-                        "body": body, "predict": (201, predicted)})
-            owners.append(result)
-        for result, answer in zip(owners, self.write(ops)):
-            if not answer.ok:
-                result.fail(answer.error, "meeting")
-                continue
-            result.meeting = models.meeting_from_graph(answer.body)
-            if answer.status == 201:
-                result.meeting_action = CREATED
-                result.meeting_exists = True
-                result.meeting_before = None
-                result.appointment = result.appointment_before = None  # a new meeting has no appointment
-            else:
-                result.meeting_before = dict(result.meeting)
-                result.meeting_exists = True
-                result.adopted = True
-
-    def _read_adopted(self, results):
-        """Appointments of meetings that createOrGet found (existing, id was unknown)."""
-        ops, owners = [], []
-        for result in results:
-            if result.error is None and result.adopted and result.item.appointment_state:
-                ops.append({"method": "GET", "path": result.item.meeting_path(result.meeting["id"]) +
-                            "/virtualAppointment"})
-                owners.append(result)
-        for result, answer in zip(owners, self._read(ops)):
-            self._took_appointment(result, answer)
-
-    # -- plan: the pure planners below, over what was read ---------------------------------------------------------
-    def _plan(self, result):
-        result.pending = plan(result.item, Observed.of(result))
+            for kind in KINDS:
+                if result.error is not None and ask == "ensure":
+                    break
+                op = getattr(kind, ask)(result) if result.error is None or ask == "read" else None
+                if op is not None:
+                    ops.append(op)
+                    owners.append((result, kind))
+        for (result, kind), answer in zip(owners, send(ops)):
+            getattr(kind, took)(result, answer)
 
     # -- apply --------------------------------------------------------------------------------------------------------
     def _apply(self, results, second_try=False):
@@ -312,137 +239,48 @@ class Reconciler:
         for result in results:
             if result.error is not None:
                 continue
-            for kind, op in result.pending:
+            for name, op in result.pending:
                 ops.append({k: v for k, v in op.items() if k != "changes"})
-                owners.append((result, kind, op))
+                owners.append((result, name, op))
             result.pending = []
         conflicts = []
-        for (result, kind, op), answer in zip(owners, self.write(ops)):
-            if answer.status == 412 and kind == "appointment_update" and not second_try:
-                conflicts.append((result, answer.replayed))
+        for (result, name, op), answer in zip(owners, self.write(ops)):
+            kind = KIND_OF[name.split("_", 1)[0]]
+            if not second_try and kind.conflict(name, answer):
+                conflicts.append((result, kind, answer.replayed))
                 continue
-            if not answer.ok and not (answer.status == 404 and kind.endswith("_delete")):
-                result.fail(answer.error, kind.split("_", 1)[0])
+            if not answer.ok and not (answer.status == 404 and name.endswith("_delete")):
+                result.fail(answer.error, kind.name)
                 continue
-            self._took_write(result, kind, op, answer)
+            kind.took_write(result, name, op, answer)
         if conflicts:
             self._replan_conflicts(conflicts)
 
-    def _took_write(self, result, kind, op, answer):
-        # 404 answering a DELETE: already gone - unless the DELETE was sent again after an attempt whose answer was
-        # lost, which is then what removed it.
-        gone = answer.status == 404 and not answer.replayed
-        if kind == "meeting_delete":
-            result.meeting_action = UNCHANGED if gone else DELETED
-            result.meeting_exists = False
-            result.meeting = None
-            if result.item.appointment_state is not None and result.appointment_before is not None and not gone:
-                result.appointment_action = DELETED
-            result.appointment = None
-        elif kind == "meeting_patch":
-            result.meeting = models.meeting_from_graph(answer.body) if answer.body else \
-                models.predict_meeting(result.meeting_before, op["body"])
-            if result.meeting_action == UNCHANGED:
-                result.meeting_action = UPDATED
-        elif kind == "appointment_delete":
-            result.appointment_action = UNCHANGED if gone else DELETED
-            result.appointment = None
-        elif kind == "appointment_create":
-            result.appointment = models.appointment_from_graph(answer.body) if answer.body else \
-                models.predict_appointment(None, result.item.appointment or {})
-            result.etag = _header(answer.headers, "etag")
-            result.appointment_action = CREATED
-        elif kind == "appointment_update":
-            if answer.body and answer.status == 200:  # early docs: PATCH answers 200 with the entity
-                result.appointment = models.appointment_from_graph(answer.body)
-            else:
-                result.appointment = models.predict_appointment(result.appointment_before, op["changes"])
-            result.etag = _header(answer.headers, "etag") or result.etag
-            result.appointment_action = UPDATED
-
     def _replan_conflicts(self, conflicts):
-        """412: the appointment changed since we read it - by someone else, or by our own PATCH when it was sent
-        again after its answer was lost (``replayed``).  Read all of them again (one batched round), plan again, write
-        once more.  A replayed PATCH whose re-read shows nothing left to do was ours: the item was updated."""
-        paths = []
-        for result in (pair[0] for pair in conflicts):
-            meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
-            paths.append(result.item.meeting_path(meeting_id) + "/virtualAppointment")
-        answers = self._read([{"method": "GET", "path": path} for path in paths])
-        for (result, replayed), answer in zip(conflicts, answers):
-            before = result.appointment_before
-            self._took_appointment(result, answer)
+        """A conflict (412: the appointment changed since it was read - by someone else, or by our own PATCH sent
+        again after its answer was lost, ``replayed``): read all of them again in one batched round, plan again, write
+        once more."""
+        answers = self._read([conflict[1].reread(conflict[0]) for conflict in conflicts])
+        for (result, kind, replayed), answer in zip(conflicts, answers):
+            before = kind.snapshot(result)
+            kind.took_read(result, answer)
             if result.error is None:
-                result.pending = plan_appointment(result.item, Observed.of(result))
-                if replayed and not result.pending and result.appointment is not None:
-                    result.appointment_before = before  # the diff shows what this run changed
-                    result.appointment_action = UPDATED
-        self._apply([pair[0] for pair in conflicts], second_try=True)
+                result.pending = kind.plan(result.item, Observed.of(result))
+                kind.replanned(result, before, replayed)
+        self._apply([conflict[0] for conflict in conflicts], second_try=True)
 
 
-# -- the planners: pure functions of the desired item and what was read ----------------------------------------------
-class Observed:
-    """What the engine read of one item, all a planner needs: the meeting's ID (known, found or None for a create
-    predicted in check mode), whether it exists, the meeting and appointment views read, and the appointment's ETag."""
-
-    __slots__ = ("meeting_id", "meeting_exists", "meeting", "appointment", "etag")
-
-    def __init__(self, meeting_id=None, meeting_exists=None, meeting=None, appointment=None, etag=None):
-        self.meeting_id, self.meeting_exists = meeting_id, meeting_exists
-        self.meeting, self.appointment, self.etag = meeting, appointment, etag
-
-    @classmethod
-    def of(cls, result):
-        meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
-        return cls(meeting_id, result.meeting_exists, result.meeting_before, result.appointment_before, result.etag)
-
-
+# -- the plan: pure, over the kinds -----------------------------------------------------------------------------------
 def plan(item, observed):
-    """The writes that bring ``item`` from ``observed`` to its desired state: [(kind, op)], in the order they may be
-    sent (all in one round: a meeting's patch and its appointment's write do not depend on each other).  ``kind`` is
-    meeting_delete, meeting_patch, appointment_create, appointment_update or appointment_delete; ``op`` the request
-    with ``predict`` (the answer check mode reports)."""
-    ops = plan_meeting(item, observed)
-    if item.meeting_state == ABSENT or item.appointment_state is None:
-        return ops  # deleting the meeting removes its appointment too
-    return ops + plan_appointment(item, observed)
-
-
-def plan_meeting(item, observed):
-    """The meeting's writes: a DELETE when it is absent and exists, a PATCH of the changed properties when present."""
-    path = item.meeting_path(observed.meeting_id) if observed.meeting_id else None
-    if item.meeting_state == ABSENT:
-        if observed.meeting_exists:
-            return [("meeting_delete", {"method": "DELETE", "path": path, "predict": (204, None)})]
-        return []
-    if item.meeting_state == PRESENT and observed.meeting is not None and item.meeting:
-        patch = models.meeting_changes(item.meeting, observed.meeting)
-        if patch:
-            predicted = dict(_meeting_to_graph(observed.meeting), **patch)
-            return [("meeting_patch", {"method": "PATCH", "path": path, "body": patch, "predict": (200, predicted)})]
-    return []
-
-
-def plan_appointment(item, observed):
-    """The appointment's writes: PUT to create it, PATCH (with If-Match) of the changed properties, or DELETE."""
-    actual = observed.appointment
-    path = item.meeting_path(observed.meeting_id or "(new meeting)") + "/virtualAppointment"
-    if item.appointment_state == ABSENT:
-        return [("appointment_delete", {"method": "DELETE", "path": path, "predict": (204, None)})] \
-            if actual is not None else []
-    desired = item.appointment or {}
-    if actual is None:
-        predicted = models.predict_appointment(None, desired)
-        create = {"method": "PUT", "path": path, "body": models.appointment_to_graph(desired), "provisioning": True,
-                  "predict": (201, _appointment_to_graph(predicted))}
-        return [("appointment_create", create)]
-    changes = models.appointment_changes(desired, actual)
-    if not changes:
-        return []
-    headers = {"If-Match": observed.etag} if observed.etag else {}
-    update = {"method": "PATCH", "path": path, "headers": headers, "body": models.appointment_to_graph(changes),
-              "predict": (204, None), "changes": changes}
-    return [("appointment_update", update)]
+    """The writes that bring ``item`` from ``observed`` to its desired state: [(operation name, op)] of every kind it
+    manages, parent first (all go in one round: a meeting's patch and its appointment's write do not depend on each
+    other).  A kind whose parent is to be absent plans nothing: deleting the parent removes it too."""
+    ops = []
+    for kind in KINDS:
+        if kind.state(item) is None or (kind.parent and KIND_OF[kind.parent].state(item) == ABSENT):
+            continue
+        ops += kind.plan(item, observed)
+    return ops
 
 
 class Predicted(BatchResult):
@@ -459,26 +297,6 @@ def progress_line(info):
     return "slice %d of %d: %d of %d items done%s, %.1f s elapsed, %s" % (
         info["slice"], info["slices"], info["done"], info["total"],
         " (%d failed)" % info["failed"] if info.get("failed") else "", info["elapsed"], waited)
-
-
-def _header(headers, name):
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _meeting_to_graph(view):
-    names = {"subject": "subject", "start_date_time": "startDateTime", "end_date_time": "endDateTime",
-             "id": "id", "external_id": "externalId", "join_web_url": "joinWebUrl",
-             "creation_date_time": "creationDateTime"}
-    return {names[k]: v for k, v in (view or {}).items() if k in names}
-
-
-def _appointment_to_graph(view):
-    body = models.appointment_to_graph({k: v for k, v in view.items() if k in models.APPOINTMENT_FIELDS})
-    body["id"] = view.get("id")
-    return body
 
 
 def read_appointments(client, targets, concurrency=4, include_join_web_url=False):

@@ -17,8 +17,8 @@ import pytest
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import errors, models, retry
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import (
     GraphClient, HTTPSession, graph_path)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    ABSENT, PRESENT, Item, Reconciler)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import ABSENT, PRESENT
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
 from tests.helpers import MintedTokens, make_client, meetings_path
 
 

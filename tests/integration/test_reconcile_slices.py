@@ -3,8 +3,8 @@ so Graph's answers for one slice are held at once, not for the whole batch; resu
 second run is a no-op."""
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    PRESENT, Item, Reconciler)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import PRESENT
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
 from tests.helpers import make_client
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    CREATED, DELETED, UPDATED, Item, Result)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import CREATED, DELETED, UPDATED
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Result
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.batch import (
     notification_type, notify_plan)
 

@@ -1,9 +1,11 @@
-"""The engine's planners (reconcile.plan, plan_meeting, plan_appointment): pure functions of the desired item and
+"""The engine's planners (reconcile.plan over the kinds, kind_meeting.plan_meeting, kind_appointment.plan_appointment): pure functions of the desired item and
 what was read, tested with plain data - no client, no emulator."""
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    ABSENT, PRESENT, Item, Observed, plan, plan_appointment, plan_meeting)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import plan_appointment
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import plan_meeting
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import ABSENT, PRESENT, Observed
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, plan
 
 ADELE = "adele.vance@contoso.com"
 BASE = "/users/adele.vance%40contoso.com/onlineMeetings/M1"
