@@ -40,22 +40,12 @@ def appointment_to_graph(view):
     return body
 
 
-def _get(result, meeting_id):
-    return {"method": "GET", "path": result.item.meeting_path(meeting_id) + "/virtualAppointment"}
-
-
 class AppointmentKind(Kind):
     name = "appointment"
     parent = "meeting"
 
-    def state(self, item):
-        return item.appointment_state
-
-    def read(self, result):
-        item = result.item
-        if item.meeting_id and item.appointment_state is not None:
-            return _get(result, item.meeting_id)
-        return None
+    def address(self, item, meeting_id):
+        return item.meeting_path(meeting_id) + "/virtualAppointment"
 
     def took_read(self, result, answer):
         if answer.ok:
@@ -70,7 +60,7 @@ class AppointmentKind(Kind):
     def read_found(self, result):
         """The appointment of a meeting that createOrGet found (it existed; its ID was unknown)."""
         if result.adopted and result.item.appointment_state:
-            return _get(result, result.meeting["id"])
+            return {"method": "GET", "path": self.address(result.item, result.meeting["id"])}
         return None
 
     def plan(self, item, observed):
@@ -98,7 +88,8 @@ class AppointmentKind(Kind):
         return answer.status == 412 and name == "appointment_update"
 
     def reread(self, result):
-        return _get(result, result.meeting["id"] if result.meeting else result.item.meeting_id)
+        meeting_id = result.meeting["id"] if result.meeting else result.item.meeting_id
+        return {"method": "GET", "path": self.address(result.item, meeting_id)}
 
     def replanned(self, result, before, replayed):
         """A replayed PATCH whose re-read shows nothing left to do was ours: the item was updated."""

@@ -38,14 +38,8 @@ def meeting_to_graph(view):
 class MeetingKind(Kind):
     name = "meeting"
 
-    def state(self, item):
-        return item.meeting_state
-
-    def read(self, result):
-        item = result.item
-        if item.meeting_id and item.meeting_state is not None:
-            return {"method": "GET", "path": item.meeting_path(item.meeting_id)}
-        return None
+    def address(self, item, meeting_id):
+        return item.meeting_path(meeting_id)
 
     def took_read(self, result, answer):
         if answer.ok:

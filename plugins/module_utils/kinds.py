@@ -28,11 +28,19 @@ class Kind:
     parent = None  # the kind whose resource holds this one (deleting it removes this one too)
 
     def state(self, item):
-        """The item's desired state of this kind: PRESENT, ABSENT or None (not managed)."""
+        """The item's desired state of this kind: PRESENT, ABSENT or None (not managed) - ``<name>_state``."""
+        return getattr(item, "%s_state" % self.name, None)
+
+    def address(self, item, meeting_id):
+        """The resource's path, under the meeting ``meeting_id`` of ``item``'s organizer."""
         raise NotImplementedError
 
     def read(self, result):
-        """The GET of the resource when its address is known before anything is written, or None."""
+        """The GET of the resource when its address is known before anything is written (the caller gave the
+        meeting's ID), or None."""
+        item = result.item
+        if item.meeting_id and self.state(item) is not None:
+            return {"method": "GET", "path": self.address(item, item.meeting_id)}
         return None
 
     def took_read(self, result, answer):
