@@ -12,13 +12,15 @@ after an ensure, its plan and what each answer means; docs/engine.md describes t
 
 from __future__ import annotations
 
+import abc
+
 PRESENT, ABSENT = "present", "absent"
 CREATED, UPDATED, DELETED, UNCHANGED, FAILED = "created", "updated", "deleted", "unchanged", "failed"
 WRITTEN = (CREATED, UPDATED, DELETED)
 
 
-class Kind:
-    """The interface of a resource kind; every method but ``state`` has a do-nothing default.
+class Kind(abc.ABC):
+    """The interface of a resource kind; every method but ``address`` has a default (do nothing, or the common case).
 
     ``result`` is the engine's reconcile.Result of one item (what was read and written, per part); ``op`` a request
     for GraphClient.batch (method, path, body, headers), a write also with ``predict`` (the answer check mode
@@ -31,9 +33,9 @@ class Kind:
         """The item's desired state of this kind: PRESENT, ABSENT or None (not managed) - ``<name>_state``."""
         return getattr(item, "%s_state" % self.name, None)
 
+    @abc.abstractmethod
     def address(self, item, meeting_id):
         """The resource's path, under the meeting ``meeting_id`` of ``item``'s organizer."""
-        raise NotImplementedError
 
     def read(self, result):
         """The GET of the resource when its address is known before anything is written (the caller gave the
