@@ -15,6 +15,7 @@ import io
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ledger import ledger_entries
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 
 LEDGER_FORMAT = 1
@@ -27,7 +28,7 @@ MODES = ("provision", "report", "decommission")
 def _entries(ledger, where="ledger"):
     """The ledger's ``appointments`` mapping (external_id -> {user, online_meeting_id}); {} for no ledger."""
     try:
-        return items.ledger_entries(ledger, where)
+        return ledger_entries(ledger, where)
     except ValidationError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -12,11 +12,11 @@ mapping of the batch module's item keys; an entry is ``(where, item)`` where ``w
 
 from __future__ import annotations
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import ledger, models
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import ABSENT, PRESENT
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
     appointment_problems, meeting_problems, show)
 
-PRESENT, ABSENT = "present", "absent"
 ITEM_KEYS = ("external_id", "user", "state", "online_meeting_id", "subject", "start_date_time", "end_date_time") + \
     models.APPOINTMENT_FIELDS + ("sms_time_zone",)  # sms_time_zone: the batch module's notify_sms, per item
 
@@ -80,8 +80,3 @@ def _duplicate(seen, where, item):
                     % (where, item["external_id"], seen[key].split(" (", 1)[0])]
         seen[key] = where
     return []
-
-
-# ---------------------------------------------------------------- ledger and purge: see ledger.py
-ledger_entries = ledger.ledger_entries
-with_ledger = ledger.with_ledger

@@ -27,15 +27,12 @@ from urllib.parse import unquote
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.auth import write_private_file
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import graph_path
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.items import fold
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import ABSENT
 
 FORMAT = 1
-ABSENT = "absent"
 DEFAULT_PURGE_LIMIT = "50%"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-
-
-def fold(value):
-    return value.casefold() if isinstance(value, str) else value
 
 
 def _is_object_id(user):

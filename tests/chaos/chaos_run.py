@@ -26,7 +26,6 @@ failed, or the re-run wrote.
 import argparse
 import collections
 import datetime
-import importlib.util
 import json
 import os
 import shutil
@@ -38,8 +37,8 @@ import time
 import yaml
 
 from tests.graph_emulator.process import REPO_ROOT, EmulatorProcess, collection_root
+from tests.helpers import load_generator
 
-GENERATOR = os.path.join(REPO_ROOT, "examples", "inventory", "generate.py")
 RESULTS = os.path.join(REPO_ROOT, "tests", "chaos", "results", "chaos.md")
 CALLBACKS = os.path.join(REPO_ROOT, "tests", "integration", "callback_plugins")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -70,13 +69,6 @@ def fault_rules(mix=FAULT_MIX):
         rules.append(rule)
         taken += share
     return rules
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location("inventory_generator", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ------------------------------------------------------------------------------------------------------ inventory

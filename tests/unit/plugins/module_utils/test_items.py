@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ledger import with_ledger
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
@@ -34,7 +35,7 @@ def test_ledger_gives_meeting_ids_for_the_same_external_id_and_organizer():
     given = entries({"external_id": "A-1", "user": ADELE}, {"external_id": "A-2", "user": ADELE},
                     {"external_id": "A-3", "user": DIEGO},
                     {"external_id": "A-4", "user": ADELE, "online_meeting_id": "given"})
-    out = items.with_ledger(given, known)
+    out = with_ledger(given, known)
     assert items_of(out) == [{"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1"},
                              {"external_id": "A-2", "user": ADELE},
                              {"external_id": "A-3", "user": DIEGO},  # another organizer: not the ledger's meeting
@@ -45,32 +46,32 @@ def test_ledger_gives_meeting_ids_for_the_same_external_id_and_organizer():
 
 def test_purge_appends_only_what_the_ledger_lists_and_the_items_do_not():
     known = ledger(**{"A-1": ("m1", ADELE), "A-9": ("m9", ADELE), "B-1": ("b1", DIEGO)})
-    out = items.with_ledger(entries({"external_id": "A-1", "user": ADELE}, {"external_id": "NEW", "user": ADELE}),
-                            known, purge=True)
+    out = with_ledger(entries({"external_id": "A-1", "user": ADELE}, {"external_id": "NEW", "user": ADELE}),
+                      known, purge=True)
     assert out[2:] == [("ledger[A-9] (purge)", {"external_id": "A-9", "user": ADELE, "online_meeting_id": "m9",
                                                 "state": "absent"}),
                        ("ledger[B-1] (purge)", {"external_id": "B-1", "user": DIEGO, "online_meeting_id": "b1",
                                                 "state": "absent"})]
-    assert len(items.with_ledger(entries({"external_id": "A-1", "user": ADELE}), known)) == 1
+    assert len(with_ledger(entries({"external_id": "A-1", "user": ADELE}), known)) == 1
 
 
 def test_an_item_moved_to_another_organizer_is_purged_from_the_old_one():
-    out = items.with_ledger(entries({"external_id": "A-1", "user": DIEGO}), ledger(**{"A-1": ("m1", ADELE)}), True)
+    out = with_ledger(entries({"external_id": "A-1", "user": DIEGO}), ledger(**{"A-1": ("m1", ADELE)}), True)
     assert items_of(out) == [{"external_id": "A-1", "user": DIEGO},
                              {"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1", "state": "absent"}]
 
 
 def test_decommission_is_purge_without_items():
-    out = items.with_ledger([], ledger(**{"A-2": ("m2", ADELE), "A-1": ("m1", ADELE)}), purge=True)
+    out = with_ledger([], ledger(**{"A-2": ("m2", ADELE), "A-1": ("m1", ADELE)}), purge=True)
     assert items_of(out) == [{"external_id": "A-1", "user": ADELE, "online_meeting_id": "m1", "state": "absent"},
                              {"external_id": "A-2", "user": ADELE, "online_meeting_id": "m2", "state": "absent"}]
     # the bare mapping works as well as the whole ledger document
-    assert items.with_ledger([], ledger(A=("m", ADELE))["appointments"], purge=True)[0][1]["online_meeting_id"] == "m"
+    assert with_ledger([], ledger(A=("m", ADELE))["appointments"], purge=True)[0][1]["online_meeting_id"] == "m"
 
 
 def test_with_a_ledger_an_external_id_names_one_appointment():
     with pytest.raises(ValidationError, match="A-1 each appear for several organizers"):
-        items.with_ledger(entries({"external_id": "A-1", "user": ADELE}, {"external_id": "A-1", "user": DIEGO}), {})
+        with_ledger(entries({"external_id": "A-1", "user": ADELE}, {"external_id": "A-1", "user": DIEGO}), {})
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -81,7 +82,7 @@ def test_with_a_ledger_an_external_id_names_one_appointment():
 ])
 def test_a_corrupt_ledger_is_an_error(bad, message):
     with pytest.raises(ValidationError, match=message):
-        items.with_ledger([], bad)
+        with_ledger([], bad)
 
 
 def test_validate_lists_every_problem_and_duplicates_per_organizer():
