@@ -18,42 +18,46 @@ import re
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, items, ledger, models, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError, error_dict)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import MEETING
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_notification import NOTIFICATION
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
-    ABSENT, CREATED, DELETED, FAILED, PRESENT, UNCHANGED, UPDATED, header)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Predicted, Reconciler, read_appointments
-
-CANCELLATION = "cancellation"
-NEW_MEETING = "(new meeting)"  # the meeting of a create predicted in check mode, in the SMS path that is not sent
+    ABSENT, DELETED, FAILED, PRESENT, UNCHANGED)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
 
 
-def to_item(where, spec):
+def to_item(where, spec, notification=None):
+    """The engine's Item of a batch entry: its meeting and appointment in the entry's state, and the SMS their changes
+    call for when ``notification`` (``{"types", "time_zone"}``) is given."""
     state = spec.get("state") or PRESENT
     appointment = models.desired_appointment(spec)
     appointment.setdefault("external_appointment_id", spec["external_id"])
+    states = {MEETING.name: state, APPOINTMENT.name: state}
+    desired = {MEETING.name: models.desired_meeting(spec), APPOINTMENT.name: appointment if state == PRESENT else None}
+    if notification is not None:
+        states[NOTIFICATION.name], desired[NOTIFICATION.name] = PRESENT, notification
     return Item(where, user=spec.get("user"), meeting_id=spec.get("online_meeting_id"),
-                external_id=spec["external_id"], meeting=models.desired_meeting(spec), meeting_state=state,
-                appointment=appointment if state == PRESENT else None, appointment_state=state)
+                external_id=spec["external_id"], states=states, desired=desired)
 
 
 def item_result(spec, result, diff_mode):
-    meeting = result.meeting or {}
-    appointment = result.appointment or {}
+    meeting = result.view(MEETING.name) or {}
+    appointment = result.view(APPOINTMENT.name) or {}
     out = {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": spec.get("state") or PRESENT,
            "online_meeting_id": meeting.get("id") or spec.get("online_meeting_id"),
            "join_web_url": meeting.get("join_web_url"),
            "appointment_client_join_web_url": appointment.get("appointment_client_join_web_url"),
-           "action": result.action, "meeting_action": result.meeting_action,
-           "appointment_action": result.appointment_action}
+           "action": result.action, "meeting_action": result.parts[MEETING.name].action,
+           "appointment_action": result.parts[APPOINTMENT.name].action}
     if result.error is not None:
         out["failed_part"] = result.failed_part
-        out["error"] = _error_dict(result.error)
+        out["error"] = error_dict(result.error)
+    note = result.parts[NOTIFICATION.name].note
+    if note is not None:
+        out["notification"] = note
     if diff_mode:
         out["diff"] = result.diff()
     return out
-
-
-def _error_dict(error):
-    return error_dict(error)
 
 
 class Batch:
@@ -155,12 +159,12 @@ def resolve_pending(engine, entries):
     if not pending:
         return entries, {}, []
     finds = [Item(entries[index][0], user=entries[index][1].get("user"), external_id=entries[index][1]["external_id"],
-                  meeting={}, meeting_state=PRESENT) for index in pending]
+                  states={MEETING.name: PRESENT}) for index in pending]
     found = engine.run(finds)
     entries, done = list(entries), {}
     for index, result in zip(pending, found):
         where, spec = entries[index]
-        meeting_id = (result.meeting or {}).get("id")
+        meeting_id = result.meeting_id()
         if result.error is None and meeting_id:
             entries[index] = (where, dict(spec, online_meeting_id=meeting_id))
             continue
@@ -212,7 +216,7 @@ def run(module):
     recorder = ledger.Recorder(batch.ledger_file) if batch.ledger_file else None
     engine = Reconciler(client, module.check_mode, params["concurrency"], recorder=recorder)
     entries, done, resolved = resolve_pending(engine, entries)
-    work, skipped = [], []
+    running, skipped = [], []
     for index, (where, spec) in enumerate(entries):
         if index in done:
             continue
@@ -221,33 +225,31 @@ def run(module):
             module.warn("%s: state absent without online_meeting_id; Graph cannot find the meeting by external_id "
                         "without creating it, so it was left alone" % where)
             continue
-        work.append((index, to_item(where, spec)))
-    notifier = Notifier(module, engine, notify, entries) if notify else None
-    held = notifier.cancel_first(work) if notifier else {}
-    running = [(index, item) for index, item in work if index not in held]
+        notification = {"types": notify["types"], "time_zone": notify["zones"][index]} if notify else None
+        running.append((index, to_item(where, spec, notification)))
     results = engine.run([pair[1] for pair in running], progress=getattr(module, "progress", None))
     out = [None] * len(entries)
+    warned = set()
     for index, result in zip((pair[0] for pair in running), results):
         out[index] = item_result(entries[index][1], result, module.diff_mode)
+        for warning in result.warnings:
+            if warning not in warned:
+                warned.add(warning)
+                module.warn(warning)
     for index in skipped:
         spec = entries[index][1]
         out[index] = {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
                       "online_meeting_id": None,
-                      "join_web_url": None, "appointment_client_join_web_url": None, "action": "unchanged",
-                      "meeting_action": "unchanged", "appointment_action": "unchanged"}
-    for index, note in held.items():
-        out[index] = held_result(entries[index], note)
+                      "join_web_url": None, "appointment_client_join_web_url": None, "action": UNCHANGED,
+                      "meeting_action": UNCHANGED, "appointment_action": UNCHANGED}
     for index, done_result in done.items():
         out[index] = done_result
-    if notifier:
-        for index, note in notifier.after(running, results).items():
-            out[index]["notification"] = note
     summary = {"total": len(out)}
     for action in ("created", "updated", "deleted", "unchanged", FAILED):
         summary[action] = sum(1 for r in out if r["action"] == action)
     notes = [r["notification"] for r in out if "notification" in r]
-    if notifier:
-        summary["notified"] = sum(1 for note in notes if "error" not in note)
+    if notify:
+        summary["notified"] = sum(1 for note in notes if "error" not in note)  # check mode: would be
         summary["notify_failed"] = sum(1 for note in notes if "error" in note)
     changed = any(r.changed for r in results + resolved) or any(note.get("sent") for note in notes)
     result = {"changed": changed, "appointments": out, "summary": summary}
@@ -277,135 +279,6 @@ def ledger_result(module, batch, result):
         result["pending"] = batch.pending
     if batch.ledger_file is not None:
         result["ledger"] = {"path": batch.ledger_file.path, "entries": len(batch.ledger_file.entries)}
-
-
-def notification_type(result):
-    """The SMS a reconcile result calls for (sms.notification_type): confirmation when the appointment was created,
-    reschedule when the meeting's start or end moved (also when a later write of the item failed: the move happened),
-    cancellation when the meeting was deleted; None otherwise."""
-    return sms.notification_type(
-        created=result.appointment_action == CREATED and result.appointment is not None,
-        rescheduled=result.meeting_action == UPDATED and result.appointment is not None
-        and sms.meeting_moved(result.meeting_before, result.meeting),
-        deleted=result.meeting_action == DELETED)
-
-
-class Notifier:
-    """The SMS of notify_sms: built from the clients of each appointment, sent through the engine's one write function
-    (its $batch executor never sends an SMS again once it may have reached Graph; in check mode nothing is sent and
-    each SMS is reported as planned).
-
-    A cancellation goes before the delete (the SMS action is bound to the meeting); the others after the writes."""
-
-    def __init__(self, module, engine, notify, entries):
-        self.module, self.engine, self.notify = module, engine, notify
-        self.entries = entries
-        self.cancellations = {}  # entry index -> the note of a cancellation sent (or planned) before the delete
-        self.warned = set()
-
-    def _warn(self, message):
-        if message not in self.warned:
-            self.warned.add(message)
-            self.module.warn(message)
-
-    def operation(self, index, user, meeting_id, message_type, appointment):
-        """The SMS request for one item (None when no client has a phone number).  Numbers that come from Graph
-        rather than the task (not checked beforehand) are left out with a warning when they are no phone numbers."""
-        where = self.entries[index][0]
-        attendees, problems, warnings = sms.client_attendees((appointment or {}).get("appointment_clients"),
-                                                             self.notify["zones"][index], where)
-        for problem in problems:
-            self._warn("%s (left out of the %s SMS)" % (problem, message_type))
-        for warning in warnings:
-            self._warn(warning)
-        if not attendees:
-            return None
-        return sms.sms_operation(user, meeting_id or NEW_MEETING, message_type, attendees, where=where)
-
-    def send(self, planned):
-        """{entry index: note} for [(entry index, operation)], sent through the engine's write function (in check mode
-        nothing is sent: the notes say ``sent: false``)."""
-        notes = {}
-        for index, op in planned:
-            notes[index] = {"message_type": op["body"]["messageType"], "sent": False, "request_body": op["body"]}
-        if not planned:
-            return notes
-        writes = [{"method": op["method"], "path": op["path"], "body": op["body"], "predict": (202, None)}
-                  for op in (pair[1] for pair in planned)]
-        try:
-            answers = self.engine.write(writes)
-        except CollectionError as exc:  # the executor stopped (sign-in): any of them may have gone
-            for index in (pair[0] for pair in planned):
-                notes[index].update(error={"message": str(exc)}, may_have_been_sent=True)
-            return notes
-        for index, answer in zip((pair[0] for pair in planned), answers):
-            note = notes[index]
-            if isinstance(answer, Predicted):
-                continue  # check mode: planned, not sent
-            if answer.ok:
-                note.update(sent=True, request_id=header(answer.headers, "request-id"))
-            else:
-                note.update(error=_error_dict(answer.error), may_have_been_sent=sms.may_have_been_sent(answer.status))
-        return notes
-
-    def cancel_first(self, work):
-        """Send the cancellation of every absent item whose appointment exists, before the engine deletes it.
-        Returns the items held back: Graph refused their SMS (it was not sent), so they are not deleted now and the
-        next run sends it and deletes.  A cancellation that may have been sent lets the delete go ahead."""
-        if CANCELLATION not in self.notify["types"]:
-            return {}
-        targets = [(index, item) for index, item in work if item.meeting_state == ABSENT and item.meeting_id]
-        if not targets:
-            return {}
-        reads = read_appointments(self.engine.client, [(pair[1].user, pair[1].meeting_id) for pair in targets],
-                                  self.engine.concurrency)
-        planned = []
-        for (index, item), read in zip(targets, reads):
-            view, error = read[0], read[2]
-            if error is None and view is not None:  # a read error is the engine's to report
-                op = self.operation(index, item.user, item.meeting_id, CANCELLATION, view)
-                if op is not None:
-                    planned.append((index, op))
-        held = {}
-        for index, note in self.send(planned).items():
-            if "error" in note and not note["may_have_been_sent"]:
-                held[index] = note
-            else:
-                self.cancellations[index] = note
-        return held
-
-    def after(self, running, results):
-        """{entry index: note}: the SMS of each item after its writes (confirmation, reschedule) and the
-        cancellations sent before them (planned ones - check mode - only for the deletes the engine predicts)."""
-        notes, planned = {}, []
-        for (index, item), result in zip(running, results):
-            message_type = notification_type(result)
-            if index in self.cancellations:
-                note = self.cancellations[index]
-                if note["sent"] or "error" in note or message_type == CANCELLATION:
-                    notes[index] = note
-                continue
-            if message_type is None or message_type == CANCELLATION or message_type not in self.notify["types"]:
-                continue
-            op = self.operation(index, item.user, (result.meeting or {}).get("id") or item.meeting_id, message_type,
-                                result.appointment)
-            if op is not None:
-                planned.append((index, op))
-        notes.update(self.send(planned))
-        return notes
-
-
-def held_result(entry, note):
-    """The result of an absent item that was not deleted because Graph refused its cancellation SMS."""
-    where, spec = entry
-    error = dict(note["error"])
-    error["message"] = ("not deleted: its cancellation SMS was not sent (%s); the next run sends it and deletes the "
-                        "meeting (or drop cancellation from notify_sms.message_types to delete without it)"
-                        % note["error"].get("message"))
-    return {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
-            "online_meeting_id": spec.get("online_meeting_id"), "join_web_url": None,
-            "appointment_client_join_web_url": None, "action": FAILED, "meeting_action": UNCHANGED,
-            "appointment_action": UNCHANGED, "failed_part": "notification", "error": error, "notification": note}
 
 
 def task_diff(entries, running, results):

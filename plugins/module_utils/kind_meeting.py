@@ -10,8 +10,9 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils im
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import GraphError, WrongMeeting
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
-    ABSENT, CREATED, DELETED, PRESENT, UNCHANGED, UPDATED, Kind)
+    ABSENT, CREATED, DELETED, PRESENT, UNCHANGED, UPDATED, Kind, Plan)
 
+NAME = "meeting"
 GRAPH_NAMES = {"subject": "subject", "start_date_time": "startDateTime", "end_date_time": "endDateTime", "id": "id",
                "external_id": "externalId", "join_web_url": "joinWebUrl", "creation_date_time": "creationDateTime"}
 
@@ -19,16 +20,18 @@ GRAPH_NAMES = {"subject": "subject", "start_date_time": "startDateTime", "end_da
 def plan_meeting(item, observed):
     """The meeting's writes: a DELETE when it is absent and exists, a PATCH of the changed properties when present."""
     path = item.meeting_path(observed.meeting_id) if observed.meeting_id else None
-    if item.meeting_state == ABSENT:
-        if observed.meeting_exists:
-            return [("meeting_delete", {"method": "DELETE", "path": path, "predict": (204, None)})]
-        return []
-    if item.meeting_state == PRESENT and observed.meeting is not None and item.meeting:
-        patch = models.meeting_changes(item.meeting, observed.meeting)
+    state, desired, actual = item.states.get(NAME), item.desired.get(NAME), observed.view(NAME)
+    if state == ABSENT:
+        if observed.exists(NAME):
+            return Plan([("meeting_delete", {"method": "DELETE", "path": path, "predict": (204, None)})])
+        return Plan()
+    if state == PRESENT and actual is not None and desired:
+        patch = models.meeting_changes(desired, actual)
         if patch:
-            predicted = dict(meeting_to_graph(observed.meeting), **patch)
-            return [("meeting_patch", {"method": "PATCH", "path": path, "body": patch, "predict": (200, predicted)})]
-    return []
+            predicted = dict(meeting_to_graph(actual), **patch)
+            return Plan([("meeting_patch", {"method": "PATCH", "path": path, "body": patch,
+                                            "predict": (200, predicted)})])
+    return Plan()
 
 
 def meeting_to_graph(view):
@@ -36,12 +39,13 @@ def meeting_to_graph(view):
 
 
 class MeetingKind(Kind):
-    name = "meeting"
+    name = NAME
 
     def address(self, item, meeting_id):
         return item.meeting_path(meeting_id)
 
     def took_read(self, result, answer):
+        part = self.part(result)
         if answer.ok:
             meeting = models.meeting_from_graph(answer.body)
             item = result.item
@@ -49,23 +53,23 @@ class MeetingKind(Kind):
                 # Another appointment's meeting (a stale ledger, a copied id): refused, never written to.
                 result.fail(WrongMeeting(item.meeting_id, item.external_id, meeting.get("external_id")), self.name)
                 return
-            result.meeting = result.meeting_before = meeting
-            result.meeting_exists = True
+            part.view = part.before = meeting
+            part.exists = True
         elif answer.status == 404:
-            result.meeting_exists = False
+            part.exists = False
         else:
             result.fail(answer.error, self.name)
 
     def ensure(self, result):
         """createOrGet for a wanted meeting whose ID is unknown (or whose known ID is gone)."""
         item = result.item
-        if item.meeting_state != PRESENT or result.meeting_exists:
+        if self.state(item) != PRESENT or self.part(result).exists:
             return None
         if not item.external_id:
             result.fail(GraphError(404, "itemNotFound", "the online meeting %s was not found and has no external_id "
                                    "to create it with" % item.meeting_id), self.name)
             return None
-        body = models.meeting_create_body(item.external_id, item.meeting or {})
+        body = models.meeting_create_body(item.external_id, self.desired(item) or {})
         return {"method": "POST", "path": item.owner() + graph_path("onlineMeetings", "createOrGet"), "body": body,
                 "predict": (201, dict(body, id=None))}
 
@@ -73,35 +77,43 @@ class MeetingKind(Kind):
         if not answer.ok:
             result.fail(answer.error, self.name)
             return
-        result.meeting = models.meeting_from_graph(answer.body)
-        result.meeting_exists = True
+        part = self.part(result)
+        part.view = models.meeting_from_graph(answer.body)
+        part.exists = True
         if answer.status == 201:
-            result.meeting_action = CREATED
-            result.meeting_before = None
-            result.appointment = result.appointment_before = None  # a new meeting has no appointment
+            part.action = CREATED
+            part.before = None
         else:
-            result.meeting_before = dict(result.meeting)
-            result.adopted = True
+            part.before = dict(part.view)
+            part.found = True
 
-    def plan(self, item, observed):
+    def plan(self, item, observed, planned=()):
         return plan_meeting(item, observed)
 
     def took_write(self, result, name, op, answer):
+        part = self.part(result)
         if name == "meeting_delete":
             # 404 answering a DELETE: already gone - unless the DELETE was sent again after an attempt whose answer
             # was lost, which is then what removed it.
             gone = answer.status == 404 and not answer.replayed
-            result.meeting_action = UNCHANGED if gone else DELETED
-            result.meeting_exists = False
-            result.meeting = None
-            if result.item.appointment_state is not None and result.appointment_before is not None and not gone:
-                result.appointment_action = DELETED  # the appointment goes with its meeting
-            result.appointment = None
+            part.action = UNCHANGED if gone else DELETED
+            part.exists = False
+            part.view = None
         elif name == "meeting_patch":
-            result.meeting = models.meeting_from_graph(answer.body) if answer.body else \
-                models.predict_meeting(result.meeting_before, op["body"])
-            if result.meeting_action == UNCHANGED:
-                result.meeting_action = UPDATED
+            part.view = models.meeting_from_graph(answer.body) if answer.body else \
+                models.predict_meeting(part.before, op["body"])
+            if part.action == UNCHANGED:
+                part.action = UPDATED
+
+    def diff(self, result):
+        item, part = result.item, self.part(result)
+        desired = self.desired(item)
+        if self.state(item) is None or desired is None:
+            return None
+        # A delete removes every property: show them all going, not the (empty) set of options given.
+        wanted = desired if self.state(item) != ABSENT else dict.fromkeys(models.MEETING_FIELDS)
+        after = models.meeting_compared_view(part.view, wanted) if part.action != DELETED else {}
+        return models.meeting_compared_view(part.before, wanted), after
 
 
 MEETING = MeetingKind()

@@ -21,31 +21,32 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.er
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import MEETING
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_notification import NOTIFICATION
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
-    ABSENT, DELETED, FAILED, UNCHANGED, UPDATED, WRITTEN, Observed)
+    ABSENT, CREATED, DELETED, FAILED, UNCHANGED, UPDATED, WRITTEN, Observed, Part, Plan, Predicted)
 
-# The kinds of an item, a parent before its children: every stage asks them in this order.
-KINDS = (MEETING, APPOINTMENT)
+# The kinds of an item, a parent before its children: every stage asks them in this order, and a kind's plan sees
+# the writes the kinds before it planned (the notification, last, plans the SMS those writes call for).
+KINDS = (MEETING, APPOINTMENT, NOTIFICATION)
 KIND_OF = {kind.name: kind for kind in KINDS}
-
+# The write rounds of an item's plan: writes that go before another write of the item (``before``: a cancellation
+# SMS before the delete it announces), the writes, and those that go after one (``after``: sent once it succeeded).
+ROUNDS = ("before", None, "after")
 
 class Item:
-    """One desired state: an online meeting and/or the virtual appointment on it.
+    """One desired state: an online meeting, the virtual appointment on it, the SMS their changes call for.
 
-    ``meeting`` / ``appointment``: the desired values (see models.desired_*), or None when not managed.
-    ``meeting_state`` / ``appointment_state``: present or absent (None when that part is not managed).
-    """
+    ``states``: kind name -> present or absent (a kind not named is not managed); ``desired``: kind name -> its
+    desired values (models.desired_*; the notification's ``{"types", "time_zone"}``), absent or None when only the
+    state is managed."""
 
-    def __init__(self, label, user=None, meeting_id=None, external_id=None, meeting=None, meeting_state=None,
-                 appointment=None, appointment_state=None):
+    def __init__(self, label, user=None, meeting_id=None, external_id=None, states=None, desired=None):
         self.label = label
         self.user = user
         self.meeting_id = meeting_id
         self.external_id = external_id
-        self.meeting = meeting
-        self.meeting_state = meeting_state
-        self.appointment = appointment
-        self.appointment_state = appointment_state
+        self.states = dict(states or {})
+        self.desired = dict(desired or {})
 
     def owner(self):
         return graph_path("me") if self.user is None else graph_path("users", ("user", self.user))
@@ -55,74 +56,73 @@ class Item:
 
 
 class Result:
-    """What happened to one item."""
+    """What happened to one item: a Part per kind (``parts[name]``: read, written, predicted), the first error, the
+    parts that failed, and the warnings planning found."""
 
     def __init__(self, item):
         self.item = item
-        self.meeting = None           # the meeting view (models.meeting_from_graph), actual or predicted
-        self.meeting_before = None
-        self.meeting_action = UNCHANGED
-        self.meeting_exists = None    # True/False once read; None when unknown (check mode, no id)
-        self.appointment = None       # the appointment view, actual or predicted
-        self.appointment_before = None
-        self.appointment_action = UNCHANGED
-        self.etag = None
-        self.adopted = False          # createOrGet found an existing meeting (its appointment must be read)
+        self.parts = {kind.name: Part() for kind in KINDS}
         self.error = None
-        self.failed_parts = []        # "meeting", "appointment": the parts whose read or write failed
-        self.pending = []             # planned writes: (kind, op)
+        self.failed_parts = []        # kind names whose read or write failed
+        self.pending = []             # planned writes: (operation name, op)
+        self.written = set()          # the operation names that succeeded (or were predicted, in check mode)
+        self.warnings = []
+
+    def view(self, name):
+        """The view of kind ``name`` now: actual, or predicted in check mode (None: none)."""
+        return self.parts[name].view
+
+    def meeting_id(self):
+        """The ID of the item's meeting: read, found, created - or the one given; None for a create predicted."""
+        root = self.parts[KINDS[0].name].view
+        return root["id"] if root else self.item.meeting_id
 
     @property
     def changed(self):
         """Whether anything was written (or would be, in check mode) - also when another part of the item failed."""
-        return any(action in WRITTEN for action in (self.meeting_action, self.appointment_action))
+        return any(self.parts[kind.name].action in WRITTEN for kind in KINDS if kind.resource)
 
     @property
     def failed_part(self):
-        """Which part failed: ``meeting``, ``appointment`` or ``both``; None when the item did not fail."""
+        """Which part failed: ``meeting``, ``appointment``, ``notification`` or ``both``; None when none did."""
         if not self.failed_parts:
             return None
         return self.failed_parts[0] if len(self.failed_parts) == 1 else "both"
 
     @property
     def action(self):
+        """The item's action: that of its innermost managed resource; when that one is unchanged, ``deleted`` if a
+        parent was deleted (with it, a meeting without its appointment after an interrupted run), ``updated`` if a
+        parent changed (a meeting's subject or times)."""
         if self.error is not None:
             return FAILED
-        if self.item.appointment_state is not None:
-            if self.appointment_action == UNCHANGED and self.meeting_action == DELETED:
-                return DELETED  # a meeting without its appointment (an interrupted run) deleted: the item is gone
-            if self.appointment_action == UNCHANGED and self.meeting_action != UNCHANGED:
-                return UPDATED  # only the meeting changed (subject, times): the item was updated
-            return self.appointment_action
-        return self.meeting_action
+        managed = [kind for kind in KINDS if kind.resource and kind.state(self.item) is not None]
+        if not managed:
+            return UNCHANGED
+        own = self.parts[managed[-1].name].action
+        if own != UNCHANGED:
+            return own
+        others = [self.parts[kind.name].action for kind in KINDS if kind.resource and kind is not managed[-1]]
+        if DELETED in others:
+            return DELETED
+        return UPDATED if any(action != UNCHANGED for action in others) else UNCHANGED
 
     def fail(self, error, part):
-        """``part`` (meeting or appointment) failed with ``error``: its action is ``failed``; the other part keeps what
-        happened to it (a meeting created before its appointment failed stays ``created``)."""
+        """``part`` (a kind's name) failed with ``error``: its action is ``failed``; the other parts keep what happened
+        to them (a meeting created before its appointment failed stays ``created``)."""
         if self.error is None:
             self.error = error
         if part not in self.failed_parts:
             self.failed_parts.append(part)
-        setattr(self, part + "_action", FAILED)
+        self.parts[part].action = FAILED
 
     def diff(self):
-        """before/after of the compared view of what this item manages."""
+        """before/after of the compared view of what this item manages, by kind."""
         before, after = {}, {}
-        item = self.item
-        if item.meeting_state is not None and item.meeting is not None:
-            # A delete removes every property: show them all going, not the (empty) set of options given.
-            wanted = item.meeting if item.meeting_state != ABSENT else dict.fromkeys(models.MEETING_FIELDS)
-            before["meeting"] = models.meeting_compared_view(self.meeting_before, wanted)
-            after["meeting"] = models.meeting_compared_view(self.meeting, wanted) \
-                if self.meeting_action != DELETED else {}
-        if item.appointment_state is not None:
-            desired = item.appointment or {}
-            if item.appointment_state == ABSENT:
-                desired = dict(dict.fromkeys(models.APPOINTMENT_FIELDS), settings=dict.fromkeys(models.SETTINGS_FIELDS))
-            before["appointment"] = models.appointment_compared_view(self.appointment_before, desired) \
-                if self.appointment_before is not None else {}
-            after["appointment"] = models.appointment_compared_view(self.appointment, desired) \
-                if self.appointment is not None else {}
+        for kind in KINDS:
+            pair = kind.diff(self)
+            if pair is not None:
+                before[kind.name], after[kind.name] = pair
         return {"before": before, "after": after}
 
 
@@ -160,7 +160,7 @@ class Reconciler:
             return [Predicted(op["predict"][0], {}, op["predict"][1]) for op in ops]
         if self.recorder is not None:
             self.recorder.before(ops)
-        sendable = [{k: v for k, v in op.items() if k not in ("predict", "direct")} for op in ops]
+        sendable = [{k: v for k, v in op.items() if k not in ("predict", "direct", "before", "after")} for op in ops]
         if all(op.get("direct") for op in ops):
             answers = [self._send_direct(op) for op in sendable]
         else:
@@ -211,11 +211,17 @@ class Reconciler:
         results = [Result(item) for item in items]
         self._round(results, "read", self._read, "took_read")
         self._round(results, "ensure", self.write, "took_ensure")
+        for result in results:
+            for kind in KINDS:
+                if kind.parent and result.parts[kind.parent].action == CREATED:
+                    result.parts[kind.name].view = result.parts[kind.name].before = None  # a new parent is empty
         self._round(results, "read_found", self._read, "took_read")
         for result in results:
             if result.error is None:
-                result.pending = plan(result.item, Observed.of(result))
-        self._apply(results)
+                result.pending = plan(result.item, Observed(result.meeting_id(), **result.parts))
+                result.warnings += result.pending.warnings
+        for order in ROUNDS:
+            self._apply(results, order)
         return results
 
     def _round(self, results, ask, send, took):
@@ -234,27 +240,55 @@ class Reconciler:
             getattr(kind, took)(result, answer)
 
     # -- apply --------------------------------------------------------------------------------------------------------
-    def _apply(self, results, second_try=False):
+    def _apply(self, results, order=None, second_try=False):
+        """Send the planned writes of one round (``order``: ROUNDS) of every item, each answer to its kind.  An
+        ``after`` write goes only once the write it follows succeeded (also when another part of the item failed);
+        a round of ``before`` or ``after`` writes that stops (sign-in failed) answers each of them with that error,
+        as any of them may have been sent, and the item's other writes stand."""
         ops, owners = [], []
         for result in results:
-            if result.error is not None:
+            if result.error is not None and order != "after":
                 continue
+            later = []
             for name, op in result.pending:
-                ops.append({k: v for k, v in op.items() if k != "changes"})
-                owners.append((result, name, op))
-            result.pending = []
+                if not (op.get(order) if order else not (op.get("before") or op.get("after"))):
+                    later.append((name, op))
+                elif order != "after" or op["after"] in result.written:
+                    ops.append({k: v for k, v in op.items() if k != "changes"})
+                    owners.append((result, name, op))
+            result.pending = later
+        try:
+            answers = self.write(ops)
+        except CollectionError as exc:
+            if order is None:
+                raise
+            answers = [BatchResult(None, {}, None, exc)] * len(ops)
         conflicts = []
-        for (result, name, op), answer in zip(owners, self.write(ops)):
+        for (result, name, op), answer in zip(owners, answers):
             kind = KIND_OF[name.split("_", 1)[0]]
             if not second_try and kind.conflict(name, answer):
                 conflicts.append((result, kind, answer.replayed))
                 continue
             if not answer.ok and not (answer.status == 404 and name.endswith("_delete")):
-                result.fail(answer.error, kind.name)
+                kind.failed_write(result, name, op, answer)
                 continue
+            result.written.add(name)
             kind.took_write(result, name, op, answer)
+            if name.endswith("_delete"):
+                self._gone_with(result, kind)
         if conflicts:
             self._replan_conflicts(conflicts)
+
+    @staticmethod
+    def _gone_with(result, parent):
+        """The children of a deleted resource are gone with it (deleted with it, when they existed and are managed)."""
+        for kind in KINDS:
+            if kind.parent == parent.name:
+                part = result.parts[kind.name]
+                if kind.state(result.item) is not None and part.before is not None \
+                        and result.parts[parent.name].action == DELETED:
+                    part.action = DELETED
+                part.view = None
 
     def _replan_conflicts(self, conflicts):
         """A conflict (412: the appointment changed since it was read - by someone else, or by our own PATCH sent
@@ -262,29 +296,28 @@ class Reconciler:
         once more."""
         answers = self._read([conflict[1].reread(conflict[0]) for conflict in conflicts])
         for (result, kind, replayed), answer in zip(conflicts, answers):
-            before = kind.snapshot(result)
+            before = kind.part(result).before
             kind.took_read(result, answer)
             if result.error is None:
-                result.pending = kind.plan(result.item, Observed.of(result))
-                kind.replanned(result, before, replayed)
+                replan = kind.plan(result.item, Observed(result.meeting_id(), **result.parts))
+                kind.replanned(result, before, replayed, bool(replan))
+                result.pending = list(replan) + result.pending  # and the item's writes of later rounds
         self._apply([conflict[0] for conflict in conflicts], second_try=True)
 
 
 # -- the plan: pure, over the kinds -----------------------------------------------------------------------------------
 def plan(item, observed):
-    """The writes that bring ``item`` from ``observed`` to its desired state: [(operation name, op)] of every kind it
-    manages, parent first (all go in one round: a meeting's patch and its appointment's write do not depend on each
-    other).  A kind whose parent is to be absent plans nothing: deleting the parent removes it too."""
-    ops = []
+    """The writes that bring ``item`` from ``observed`` to its desired state: a Plan of (operation name, op) of every
+    kind it manages, parent first, each kind seeing what the kinds before it planned.  A resource whose parent is to
+    be absent plans nothing: deleting the parent removes it too."""
+    ops = Plan()
     for kind in KINDS:
         if kind.state(item) is None or (kind.parent and KIND_OF[kind.parent].state(item) == ABSENT):
             continue
-        ops += kind.plan(item, observed)
+        planned = kind.plan(item, observed, list(ops))
+        ops += planned
+        ops.warnings += planned.warnings
     return ops
-
-
-class Predicted(BatchResult):
-    """The answer check mode predicts for a write that was not sent."""
 
 
 def progress_line(info):

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import Predicted
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
-    Item, Predicted, Reconciler, read_appointments)
+    Item, Reconciler, read_appointments)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
     appointment_problems, id_problems, ids_problems, meeting_problems)
 
@@ -51,10 +52,10 @@ def online_meeting(module):
     if problems:
         raise ValidationError(_options(problems))
     item = Item("online meeting", user=params.get("user"), meeting_id=params.get("online_meeting_id"),
-                external_id=params.get("external_id"), meeting=models.desired_meeting(params),
-                meeting_state=params["state"])
+                external_id=params.get("external_id"), states={"meeting": params["state"]},
+                desired={"meeting": models.desired_meeting(params)})
     result, out = _reconcile_one(module, item, "meeting")
-    out["online_meeting"] = result.meeting or {}
+    out["online_meeting"] = result.view("meeting") or {}
     return out
 
 
@@ -67,9 +68,9 @@ def virtual_appointment(module):
     if problems:
         raise ValidationError(_options(problems))
     item = Item("virtual appointment", user=params.get("user"), meeting_id=params["online_meeting_id"],
-                appointment=models.desired_appointment(params), appointment_state=params["state"])
+                states={"appointment": params["state"]}, desired={"appointment": models.desired_appointment(params)})
     result, out = _reconcile_one(module, item, "appointment")
-    out.update(online_meeting_id=params["online_meeting_id"], virtual_appointment=result.appointment or {})
+    out.update(online_meeting_id=params["online_meeting_id"], virtual_appointment=result.view("appointment") or {})
     return out
 
 

@@ -176,7 +176,7 @@ def test_a_patch_replayed_after_its_answer_was_lost_reports_updated(emulator):
     emulator.faults([{"route": "virtualAppointment$", "method": "PATCH", "drop": "after", "count": 1}])
     spec = {"external_appointment_url": "https://after.example/1"}
     item = Item("appointments[0]", user=emulator.defaults["user_id"], meeting_id=meeting_id, external_id="R-1",
-                appointment=models.desired_appointment(spec), appointment_state=PRESENT)
+                states={"appointment": PRESENT}, desired={"appointment": models.desired_appointment(spec)})
     result = Reconciler(client).run([item])[0]
     assert result.error is None
     assert result.action == "updated" and result.changed  # before: "unchanged", changed false
@@ -193,10 +193,10 @@ def test_a_delete_replayed_after_its_answer_was_lost_reports_deleted(emulator):
     meeting_id = _meeting_with_appointment(emulator, client, "R-2")
     emulator.faults([{"route": "onlineMeetings/[^/]+$", "method": "DELETE", "drop": "after", "count": 1}])
     item = Item("appointments[0]", user=emulator.defaults["user_id"], meeting_id=meeting_id, external_id="R-2",
-                meeting={}, meeting_state=ABSENT, appointment_state=ABSENT)
+                states={"meeting": ABSENT, "appointment": ABSENT})
     result = Reconciler(client).run([item])[0]
     assert result.error is None
-    assert result.meeting_action == "deleted" and result.action == "deleted" and result.changed
+    assert result.parts["meeting"].action == "deleted" and result.action == "deleted" and result.changed
     assert meetings(emulator) == []
     deletes = [e["status"] for e in emulator.requests(kind="graph") if e["method"] == "DELETE"]
     assert deletes == [0, 404]
@@ -206,8 +206,8 @@ def test_a_delete_of_something_already_gone_is_unchanged(emulator):
     client = make_client(emulator)
     meeting_id = _meeting_with_appointment(emulator, client, "R-3")
     item = Item("appointments[0]", user=emulator.defaults["user_id"], meeting_id=meeting_id, external_id="R-3",
-                meeting={}, meeting_state=ABSENT, appointment_state=ABSENT)
+                states={"meeting": ABSENT, "appointment": ABSENT})
     # someone else deletes it between our read and our DELETE: the DELETE answers 404 at once (not a replay)
     emulator.faults([{"route": "onlineMeetings/[^/]+$", "method": "DELETE", "status": 404, "count": 1}])
     result = Reconciler(client).run([item])[0]
-    assert result.error is None and result.meeting_action == "unchanged"
+    assert result.error is None and result.parts["meeting"].action == "unchanged"

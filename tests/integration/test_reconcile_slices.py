@@ -20,8 +20,8 @@ def items(emulator, count):
                 "external_appointment_url": "https://scheduling.example.com/S-%02d" % index}
         appointment = dict(models.desired_appointment(spec), external_appointment_id=spec["external_id"])
         out.append(Item("appointments[%d]" % index, user=emulator.defaults["user_id"], external_id=spec["external_id"],
-                        meeting=models.desired_meeting(spec), meeting_state=PRESENT, appointment=appointment,
-                        appointment_state=PRESENT))
+                        states={"meeting": PRESENT, "appointment": PRESENT},
+                        desired={"meeting": models.desired_meeting(spec), "appointment": appointment}))
     return out
 
 
@@ -34,7 +34,7 @@ def test_a_batch_is_reconciled_a_slice_at_a_time(emulator):
     since = emulator.metrics()["seq"]
     results = SmallSlices(client).run(items(emulator, 10))
     assert [r.item.label for r in results] == ["appointments[%d]" % i for i in range(10)]
-    assert [(r.meeting_action, r.action) for r in results] == [("created", "created")] * 10
+    assert [(r.parts["meeting"].action, r.action) for r in results] == [("created", "created")] * 10
     # Three slices (4, 4, 2), each a createOrGet round and a PUT round: six $batch calls where one slice makes two.
     assert len(batch_calls(emulator, since)) == 6
     assert sorted(m["externalId"] for t in emulator.state()["tenants"] for m in t["meetings"]) == \

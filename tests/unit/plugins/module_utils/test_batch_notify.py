@@ -1,15 +1,12 @@
-"""The pure parts of virtual_appointment_batch's notify_sms (plugins/module_utils/batch.py): the
-options and every item checked before any request (``notify_plan``), and which SMS a reconcile result calls for
-(``notification_type``)."""
+"""The pure part of virtual_appointment_batch's notify_sms in plugins/module_utils/batch.py: the options and every
+item checked before any request (``notify_plan``).  Which SMS a change calls for is the notification kind's planner
+(test_planners.py)."""
 
 import pytest
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import CREATED, DELETED, UPDATED
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Result
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.batch import (
-    notification_type, notify_plan)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.batch import notify_plan
 
 ON = {"enabled": True, "time_zone": "America/Chicago", "message_types": ["confirmation", "reschedule", "cancellation"]}
 
@@ -59,32 +56,3 @@ def test_items_with_their_own_time_zone_need_no_default():
     with pytest.raises(ValidationError) as caught:
         notify_plan(dict(ON, time_zone="Central Time"), entries(item()))
     assert caught.value.problems[0].startswith("notify_sms.time_zone: not a time zone")
-
-
-def result(meeting_action="unchanged", appointment_action="unchanged", before=None, after=None, appointment=True,
-           error=None):
-    out = Result(Item("x", appointment_state="present"))
-    out.meeting_action, out.appointment_action = meeting_action, appointment_action
-    out.meeting_before, out.meeting = before, after
-    out.appointment = {"appointment_clients": []} if appointment else None
-    out.error = error
-    return out
-
-
-EARLY = {"start_date_time": "2026-12-01T21:00:00Z", "end_date_time": "2026-12-01T21:45:00Z", "subject": "a"}
-LATE = {"start_date_time": "2026-12-01T22:00:00Z", "end_date_time": "2026-12-01T22:45:00Z", "subject": "a"}
-
-
-@pytest.mark.parametrize("made, expected", [
-    (result(CREATED, CREATED, None, EARLY), "confirmation"),
-    (result("unchanged", CREATED, EARLY, EARLY), "confirmation"),              # an appointment on an existing meeting
-    (result(CREATED, "unchanged", None, EARLY, appointment=False, error="PUT failed"), None),  # no appointment yet
-    (result(UPDATED, "unchanged", EARLY, LATE), "reschedule"),
-    (result(UPDATED, "unchanged", EARLY, dict(EARLY, subject="b")), None),     # a new subject only
-    (result(UPDATED, "unchanged", EARLY, LATE, error="PATCH of the appointment failed"), "reschedule"),
-    (result(UPDATED, "unchanged", EARLY, LATE, appointment=False), None),      # a meeting without an appointment
-    (result(DELETED, DELETED, EARLY, None, appointment=False), "cancellation"),
-    (result(), None),
-])
-def test_which_sms_a_result_calls_for(made, expected):
-    assert notification_type(made) == expected
