@@ -404,7 +404,10 @@ appointments:
       returned: for such purge items
       sample: true
     diff:
-      description: Before and after of the compared view, in diff mode.
+      description:
+        - Before and after of the compared view, in diff mode - C(meeting) and C(appointment) as given, and
+          C(notification) (nothing before; after, the SMS sent or planned - C(message_type), C(request_body)) when the
+          item called for an SMS.
       type: dict
       sample: {"before": {"meeting": {}, "appointment": {}}, "after": {"meeting": {"subject": "x"}, "appointment": {}}}
     error:
