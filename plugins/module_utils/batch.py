@@ -299,10 +299,18 @@ class BatchFailed(CollectionError):
     def __init__(self, failed, entries, result, unsent=()):
         parts = []
         if failed:
-            lines = []
+            lines, causes = [], {}
             for index, entry in failed:
                 error = entry.get("error") or {}
+                if error.get("cause"):  # the tenant's or the credential's: one line for all the items it failed
+                    causes.setdefault(error["cause"], (len(lines), []))[1].append(entries[index][0])
+                    if len(causes[error["cause"]][1]) == 1:
+                        lines.append(error.get("message"))
+                    continue
                 lines.append("%s: %s" % (entries[index][0], error.get("message") or error))
+            for position, names in causes.values():
+                lines[position] = "%s%s: %s" % (", ".join(names[:3]), " and %d more" % (len(names) - 3)
+                                                  if len(names) > 3 else "", lines[position])
             parts.append("%d of %d appointments failed: %s" % (len(failed), len(entries), "; ".join(lines)))
         if unsent:
             lines = []

@@ -178,7 +178,68 @@ class PreconditionFailed(GraphError):
     pass
 
 
+class TenantWide(GraphError):
+    """An answer about the tenant or the credential, not the item: the same for every item of a run (a batch names
+    them once, together).  ``GUIDANCE`` is what to do, added to Graph's own words."""
+
+    GUIDANCE = ""
+    CAUSE = None
+
+    def _text(self):
+        return "%s - %s" % (super()._text(), self.GUIDANCE)
+
+    def as_dict(self):
+        return dict(super().as_dict(), cause=self.CAUSE)
+
+
+class ResourceRetired(TenantWide):
+    """Graph no longer serves the virtualAppointment resource (graph-today.md 1.1): 400 "Resource not found for the
+    segment 'virtualAppointment'"."""
+
+    CAUSE = "resource_retired"
+    GUIDANCE = ("Microsoft retired the virtualAppointment resource in 2023 and Graph no longer serves it. What works "
+                "today: the online meeting found by external_id (createOrGet), its client join link "
+                "(getVirtualAppointmentJoinWebUrl) and the SMS actions, with the appointment's own data (clients, "
+                "external appointment ID and URL, settings) kept by the scheduling system and the ledger - run "
+                "virtual_appointment_batch with appointment_resource: false (the role: "
+                "virtual_appointments_appointment_resource: false), or online_meeting and virtual_appointment_info "
+                "with include_join_web_url")
+
+
+class AccessPolicyMissing(TenantWide):
+    """An app-only call for a user the app has no application access policy for (graph-today.md 2.2)."""
+
+    CAUSE = "access_policy_missing"
+    GUIDANCE = ("the app needs an application access policy for this organizer: grant one with Teams PowerShell, "
+                "New-CsApplicationAccessPolicy -Identity <name> -AppIds <client_id> and then "
+                "Grant-CsApplicationAccessPolicy -PolicyName <name> -Identity <the user's object id> (or -Global); "
+                "it can take up to 30 minutes to take effect")
+
+
+class DelegatedOnly(TenantWide):
+    """Graph refused an application token for an operation it serves with delegated permissions only (the client
+    join link and the SMS actions, graph-today.md 3)."""
+
+    CAUSE = "delegated_only"
+    GUIDANCE = ("the client join link and the virtual appointment SMS take delegated permissions only "
+                "(VirtualAppointment.Read, VirtualAppointmentNotification.Send): sign in as the organizer - the "
+                "sign_in module (device code) then auth_method device_code, auth_method username_password, or an "
+                "access_token of a signed-in user")
+
+
 STATUS_CLASSES = {404: NotFound, 412: PreconditionFailed}
+
+
+def _error_class(status, message):
+    """The GraphError subclass for an answer: by status, and by Graph's words where the status alone is ambiguous."""
+    text = (message or "").lower()
+    if status == 400 and "resource not found for the segment 'virtualappointment'" in text:
+        return ResourceRetired
+    if status == 403 and ("application access policy" in text or "is not authorized to" in text):
+        return AccessPolicyMissing
+    if status == 403 and "does not support application permissions" in text:
+        return DelegatedOnly
+    return STATUS_CLASSES.get(status, GraphError)
 
 
 def _inner(error):
@@ -202,7 +263,7 @@ def parse_graph_error(status, body, headers=None, method=None, url=None, client_
     if not isinstance(error, dict):
         error = {}
     inner = _inner(error)
-    cls = STATUS_CLASSES.get(status, GraphError)
+    cls = _error_class(status, error.get("message"))
     return cls(status, error.get("code"), error.get("message"),
                request_id=inner.get("request-id") or headers.get("request-id"),
                client_request_id=inner.get("client-request-id") or headers.get("client-request-id")

@@ -418,6 +418,11 @@ appointments:
           text a single module fails with.
         - An O(appointments[].online_meeting_id) whose meeting has another external ID fails its item with C(code)
           C(externalIdMismatch) and both IDs (C(external_id), C(meeting_external_id)); nothing is written to it.
+        - An answer about the tenant or the credential rather than the item carries C(cause), and the task's message
+          names it once for all the items it failed - C(resource_retired) (Graph no longer serves the
+          virtualAppointment resource; the message says what works today), C(access_policy_missing) (the app has no
+          application access policy for the organizer; the message names the Teams PowerShell cmdlets that grant one)
+          or C(delegated_only) (the client join link and the SMS take delegated permissions only).
       type: dict
       returned: when the item failed
       sample: {"status": 503, "code": "ServiceUnavailable", "request_id": "599d9cb0", "client_request_id": "6d1b4c5e",

@@ -2,7 +2,10 @@
 
 import json
 
+import pytest
+
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import errors
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import parse_graph_error
 
 DOCUMENTED = {"error": {"code": "Unauthorized",
                         "message": "App a is not authorized to Create meeting on behalf of user u",
@@ -14,8 +17,10 @@ def test_documented_body_with_inner_error():
     err = errors.parse_graph_error(403, json.dumps(DOCUMENTED).encode(), method="PUT", url="/users/u/x")
     assert (err.status, err.code, err.request_id, err.client_request_id, err.date) == (
         403, "Unauthorized", "599d9cb0", "c-1", "2026-11-24T10:00:00")
-    assert str(err) == ("Graph answered 403 Unauthorized on PUT /users/u/x: App a is not authorized to Create meeting "
-                        "on behalf of user u [request-id 599d9cb0, client-request-id c-1, date 2026-11-24T10:00:00]")
+    assert str(err).startswith(
+        "Graph answered 403 Unauthorized on PUT /users/u/x: App a is not authorized to Create meeting on behalf of "
+        "user u [request-id 599d9cb0, client-request-id c-1, date 2026-11-24T10:00:00] - the app needs an "
+        "application access policy")
     assert err.fail_kwargs()["error"]["code"] == "Unauthorized"
 
 
@@ -80,3 +85,35 @@ def test_a_meeting_of_another_external_id_names_both():
     assert "online_meeting_id MSo-b is the meeting of external_id 'B-1', not of external_id 'A-1'" in str(error)
     assert error.fail_kwargs()["error"]["code"] == "externalIdMismatch"
     assert "external_id (none)" in str(errors.WrongMeeting("MSo-b", "A-1", None))
+
+
+# -- answers about the tenant or the credential (today's Graph, graph-today.md 1.1, 2.2, 3) -------------------------
+def graph_answer(status, code, message):
+    return parse_graph_error(status, json.dumps({"error": {"code": code, "message": message,
+                                                           "innerError": {"request-id": "r-1"}}}))
+
+
+@pytest.mark.parametrize("status, code, message, cls, words", [
+    (400, "BadRequest", "Resource not found for the segment 'virtualAppointment'.", errors.ResourceRetired,
+     "appointment_resource: false"),
+    (403, "General", "No application access policy found for this app.", errors.AccessPolicyMissing,
+     "Grant-CsApplicationAccessPolicy"),
+    (403, "Unauthorized", "App 5d2c is not authorized to Create meeting on behalf of user 3b6e",
+     errors.AccessPolicyMissing, "New-CsApplicationAccessPolicy"),
+    (403, "Forbidden", "This API does not support application permissions. Use delegated permissions.",
+     errors.DelegatedOnly, "sign_in module"),
+])
+def test_answers_about_the_tenant_name_their_cause_and_what_to_do(status, code, message, cls, words):
+    error = graph_answer(status, code, message)
+    assert type(error) is cls and error.message == message
+    assert message in str(error) and words in str(error) and "request-id r-1" in str(error)
+    assert error.as_dict()["cause"] == cls.CAUSE
+
+
+@pytest.mark.parametrize("status, message", [
+    (400, "Resource not found for the segment 'auditLog'."),      # another segment: not the retirement
+    (404, "Resource not found for the segment 'virtualAppointment'."),
+    (403, "Missing role permissions on the request."),
+])
+def test_other_answers_keep_their_plain_class(status, message):
+    assert graph_answer(status, "X", message).as_dict().get("cause") is None
