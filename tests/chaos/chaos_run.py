@@ -107,8 +107,22 @@ class Inventory:
                 for t in self.seed["tenants"]}
 
 
+# The fault mix drops a whole $batch connection whenever one of its sub-requests draws a drop (4%), so a write in a
+# full call of 20 is lost on about half of its attempts - far beyond what Graph does. Ten retries (the default) then
+# leave a few-percent chance per run that one write runs out of them, and the verdict would depend on thread timing;
+# the chaos runs give each request twenty.
+CHAOS_MAX_RETRIES = 20
+
+
 def generate(out, appointments, organizers=6, tenants=2, start="2026-12-07"):
     load_generator().generate(appointments, organizers, tenants, out, start)
+    group_vars = os.path.join(out, "group_vars")
+    for name in os.listdir(group_vars):
+        with open(os.path.join(group_vars, name), encoding="utf-8") as handle:
+            text = handle.read()
+        if text.rstrip().endswith("}}") and "virtual_appointments_connection:" in text:  # a tenant's connection
+            with open(os.path.join(group_vars, name), "a", encoding="utf-8") as handle:
+                handle.write("  max_retries: %d\n" % CHAOS_MAX_RETRIES)
     return Inventory(out)
 
 
