@@ -21,7 +21,7 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.er
 LEDGER_FORMAT = 1
 ACTIONS = ("created", "updated", "deleted", "unchanged", "failed")
 REPORT_COLUMNS = ("external_id", "organizer", "online_meeting_id", "join_web_url", "appointment_client_join_web_url",
-                  "action")
+                  "client_join_web_url", "action")
 MODES = ("provision", "report", "decommission")
 
 

@@ -19,21 +19,33 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils im
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError, error_dict)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_join_link import JOIN_LINK
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import MEETING
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_notification import NOTIFICATION
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
     ABSENT, DELETED, FAILED, PRESENT, UNCHANGED)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
+    APP_ONLY_METHODS, choose_auth_method)
+
+DELEGATED_ONLY = ("include_join_web_url: the client join link (getVirtualAppointmentJoinWebUrl) is served to delegated "
+                  "tokens only, and auth_method %s signs in as the application: sign in as the organizer - the sign_in "
+                  "module (device code) then auth_method device_code, auth_method username_password, or an "
+                  "access_token of a signed-in user")
 
 
-def to_item(where, spec, notification=None):
-    """The engine's Item of a batch entry: its meeting and appointment in the entry's state, and the SMS their changes
-    call for when ``notification`` (``{"types", "time_zone"}``) is given."""
+def to_item(where, spec, notification=None, appointment_resource=True, join_link=False):
+    """The engine's Item of a batch entry: its meeting and (``appointment_resource``) its virtualAppointment in the
+    entry's state, the meeting's client join link when ``join_link`` (and present), and the SMS their changes call
+    for when ``notification`` (``{"types", "time_zone"}``) is given."""
     state = spec.get("state") or PRESENT
-    appointment = models.desired_appointment(spec)
-    appointment.setdefault("external_appointment_id", spec["external_id"])
-    states = {MEETING.name: state, APPOINTMENT.name: state}
-    desired = {MEETING.name: models.desired_meeting(spec), APPOINTMENT.name: appointment if state == PRESENT else None}
+    states, desired = {MEETING.name: state}, {MEETING.name: models.desired_meeting(spec)}
+    if appointment_resource:
+        appointment = models.desired_appointment(spec)
+        appointment.setdefault("external_appointment_id", spec["external_id"])
+        states[APPOINTMENT.name], desired[APPOINTMENT.name] = state, appointment if state == PRESENT else None
+    if join_link and state == PRESENT:
+        states[JOIN_LINK.name] = PRESENT
     if notification is not None:
         states[NOTIFICATION.name], desired[NOTIFICATION.name] = PRESENT, notification
     return Item(where, user=spec.get("user"), meeting_id=spec.get("online_meeting_id"),
@@ -52,6 +64,8 @@ def item_result(spec, result, diff_mode):
     if result.error is not None:
         out["failed_part"] = result.failed_part
         out["error"] = error_dict(result.error)
+    if JOIN_LINK.state(result.item) is not None:
+        out["client_join_web_url"] = result.view(JOIN_LINK.name)
     note = result.parts[NOTIFICATION.name].note
     if note is not None:
         out["notification"] = note
@@ -123,6 +137,9 @@ def _gather(params, names):
     if params["purge"] and params["ledger"] is None and not params["ledger_path"]:
         problems.append("purge: needs ledger (only what the ledger lists is ever purged)")
     problems += [problem for problem in [ledger.parse_limit(params["purge_limit"])[1]] if problem]
+    if not params["appointment_resource"] and params.get("notify_sms") and params["notify_sms"].get("enabled"):
+        problems.append("notify_sms: not supported with appointment_resource false yet (the SMS of this batch are "
+                        "planned from the appointment's writes): send them with virtual_appointment_sms")
     if problems:
         raise ValidationError(problems)
     if params["appointments_file"]:
@@ -212,6 +229,8 @@ def notify_plan(options, entries):
 def run(module):
     params = module.params
     entries, source, notify, batch = gather(params)
+    if params["include_join_web_url"] and choose_auth_method(params) in APP_ONLY_METHODS:
+        raise ValidationError([DELEGATED_ONLY % choose_auth_method(params)])  # before any request (or sign-in)
     client = module.client(concurrency=params["concurrency"])
     recorder = ledger.Recorder(batch.ledger_file) if batch.ledger_file else None
     engine = Reconciler(client, module.check_mode, params["concurrency"], recorder=recorder)
@@ -226,7 +245,8 @@ def run(module):
                         "without creating it, so it was left alone" % where)
             continue
         notification = {"types": notify["types"], "time_zone": notify["zones"][index]} if notify else None
-        running.append((index, to_item(where, spec, notification)))
+        running.append((index, to_item(where, spec, notification, params["appointment_resource"],
+                                       params["include_join_web_url"])))
     results = engine.run([pair[1] for pair in running], progress=getattr(module, "progress", None))
     out = [None] * len(entries)
     warned = set()
@@ -346,6 +366,8 @@ ARGUMENT_SPEC = dict(
     purge_limit=dict(type="str", default=ledger.DEFAULT_PURGE_LIMIT),
     option_names=dict(type="dict"),
     concurrency=dict(type="int", default=4),
+    appointment_resource=dict(type="bool", default=True),
+    include_join_web_url=dict(type="bool", default=False),
     notify_sms=dict(type="dict", options=dict(
         enabled=dict(type="bool", default=True),
         time_zone=dict(type="str"),

@@ -20,6 +20,7 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils im
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import CollectionError, GraphError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_join_link import JOIN_LINK
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import MEETING
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_notification import NOTIFICATION
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
@@ -27,7 +28,7 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ki
 
 # The kinds of an item, a parent before its children: every stage asks them in this order, and a kind's plan sees
 # the writes the kinds before it planned (the notification, last, plans the SMS those writes call for).
-KINDS = (MEETING, APPOINTMENT, NOTIFICATION)
+KINDS = (MEETING, APPOINTMENT, JOIN_LINK, NOTIFICATION)
 KIND_OF = {kind.name: kind for kind in KINDS}
 # The write rounds of an item's plan: writes that go before another write of the item (``before``: a cancellation
 # SMS before the delete it announces), the writes, and those that go after one (``after``: sent once it succeeded).

@@ -25,6 +25,9 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.va
 
 AUTH_METHODS = ("auto", "access_token", "client_certificate", "client_secret", "federated_token",
                 "username_password", "managed_identity", "device_code")
+# The methods whose token is an application's own (no signed-in user): Graph serves the client join link and the
+# virtual appointment SMS to delegated tokens only (graph-today.md 3).  access_token may be either.
+APP_ONLY_METHODS = ("client_certificate", "client_secret", "federated_token", "managed_identity")
 
 # cloud: (authority host, Graph endpoint, Graph resource the token is for)
 CLOUDS = {

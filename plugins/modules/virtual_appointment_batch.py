@@ -197,6 +197,26 @@ options:
     description: C($batch) calls in flight at once (each carries up to 20 requests).
     type: int
     default: 4
+  appointment_resource:
+    description:
+      - Manage the virtualAppointment resource of each meeting (the seed's API, documented 2022-2023). Microsoft
+        retired it in 2023 and Graph no longer serves it; set V(false) for today's flow (Microsoft's "bring your own
+        scheduling system"), in which each item is its online meeting, found by O(appointments[].external_id) with
+        C(createOrGet), and - with O(include_join_web_url) - the client join link; the appointment options of the
+        items are then checked as always but never sent (the scheduling system keeps them).
+      - With V(true) on today's Graph, the items fail with one message that names the retirement and this option.
+      - O(notify_sms) needs V(true) for now.
+    type: bool
+    default: true
+  include_join_web_url:
+    description:
+      - Read the client join link of each present item's meeting (C(getVirtualAppointmentJoinWebUrl)) into
+        RV(appointments[].client_join_web_url), for the scheduling system to send to the client.
+      - Graph serves it to delegated tokens only, so an application sign-in (O(auth_method) V(client_secret),
+        V(client_certificate), V(federated_token), V(managed_identity)) is refused before any request; sign in as the
+        organizer (M(cloudcomms.virtual_appointments.sign_in), V(username_password) or a user's O(access_token)).
+    type: bool
+    default: false
   notify_sms:
     description:
       - Send the SMS of C(sendVirtualAppointmentSms) (see M(cloudcomms.virtual_appointments.virtual_appointment_sms))
@@ -361,6 +381,13 @@ appointments:
       description: Teams join link of the meeting.
       type: str
       sample: https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0
+    client_join_web_url:
+      description:
+        - The client join link of the meeting (C(getVirtualAppointmentJoinWebUrl)); null for a meeting predicted in
+          check mode.
+      type: str
+      returned: when O(include_join_web_url) is true and the item is present
+      sample: https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=x&convId=19:meeting_x@thread.v2
     appointment_client_join_web_url:
       description: The link clients join with.
       type: str

@@ -16,7 +16,7 @@ import yaml
 from tests.helpers import COLLECTION_ROOT, Inventory, Runner, first_item
 
 REPORT_COLUMNS = ["external_id", "organizer", "online_meeting_id", "join_web_url", "appointment_client_join_web_url",
-                  "action"]
+                  "client_join_web_url", "action"]
 
 
 def test_provision_rerun_check_diff_and_update(role, inventory):

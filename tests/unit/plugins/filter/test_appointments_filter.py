@@ -183,7 +183,8 @@ def test_report_combines_the_organizers():
     assert "error" not in report["organizers"][2]
     rows = report["appointments"]
     assert rows[0] == {"external_id": "A-1", "organizer": ADELE, "online_meeting_id": "m1", "join_web_url": "j",
-                       "appointment_client_join_web_url": "c", "action": "created", "tenant": "t1"}
+                       "appointment_client_join_web_url": "c", "client_join_web_url": None, "action": "created",
+                       "tenant": "t1"}
     assert rows[1]["action"] == "updated" and rows[1]["changes"] == ["meeting.subject: 'a' -> 'b'"]
     assert rows[2]["error"] == "Bad, really"
 
@@ -192,11 +193,11 @@ def test_csv_has_the_report_columns_and_quotes_what_needs_it():
     text = appointments_csv(appointments_report(HOSTVARS, ["h1"]))
     parsed = list(csv.DictReader(io.StringIO(text, newline="")))
     assert list(parsed[0]) == ["external_id", "organizer", "online_meeting_id", "join_web_url",
-                               "appointment_client_join_web_url", "action"]
+                               "appointment_client_join_web_url", "client_join_web_url", "action"]
     assert [r["action"] for r in parsed] == ["created", "updated", "failed"]
     assert parsed[2]["online_meeting_id"] == ""
     assert appointments_csv({"appointments": [{"external_id": "A,1", "organizer": 'say "hi"'}]}).splitlines()[1] == \
-        '"A,1","say ""hi""",,,,'
+        '"A,1","say ""hi""",,,,,'
 
 
 def test_summary_lines():
