@@ -329,8 +329,8 @@ class BatchFailed(CollectionError):
                     continue
                 lines.append("%s: %s" % (entries[index][0], error.get("message") or error))
             for position, names in causes.values():
-                lines[position] = "%s%s: %s" % (", ".join(names[:3]), " and %d more" % (len(names) - 3)
-                                                  if len(names) > 3 else "", lines[position])
+                more = " and %d more" % (len(names) - 3) if len(names) > 3 else ""
+                lines[position] = "%s%s: %s" % (", ".join(names[:3]), more, lines[position])
             parts.append("%d of %d appointments failed: %s" % (len(failed), len(entries), "; ".join(lines)))
         if unsent:
             lines = []

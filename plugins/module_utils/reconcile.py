@@ -34,6 +34,7 @@ KIND_OF = {kind.name: kind for kind in KINDS}
 # SMS before the delete it announces), the writes, and those that go after one (``after``: sent once it succeeded).
 ROUNDS = ("before", None, "after")
 
+
 class Item:
     """One desired state: an online meeting, the virtual appointment on it, the SMS their changes call for.
 

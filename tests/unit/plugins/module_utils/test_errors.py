@@ -105,7 +105,7 @@ def graph_answer(status, code, message):
 ])
 def test_answers_about_the_tenant_name_their_cause_and_what_to_do(status, code, message, cls, words):
     error = graph_answer(status, code, message)
-    assert type(error) is cls and error.message == message
+    assert error.__class__ is cls and error.message == message
     assert message in str(error) and words in str(error) and "request-id r-1" in str(error)
     assert error.as_dict()["cause"] == cls.CAUSE
 
