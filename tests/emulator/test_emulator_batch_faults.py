@@ -109,15 +109,18 @@ def test_batch_item_with_a_body_needs_a_content_type(graph):
     assert by_id(graph.batch([item]))["1"]["status"] == 201
 
 
-@pytest.mark.parametrize("url", ["https://graph.microsoft.com/beta/users/{user}/onlineMeetings/{id}",
-                                 "/beta/users/{user}/onlineMeetings/{id}", "v1.0/users/{user}/onlineMeetings/{id}"])
-def test_batch_item_with_an_absolute_or_versioned_url_fails_alone(emulator, graph, url):
+@pytest.mark.parametrize("url, segment", [
+    ("https://graph.microsoft.com/beta/users/{user}/onlineMeetings/{id}", "https:"),
+    ("/beta/users/{user}/onlineMeetings/{id}", "beta"), ("v1.0/users/{user}/onlineMeetings/{id}", "v1.0")])
+def test_batch_item_with_an_absolute_or_versioned_url_fails_alone(emulator, graph, url, segment):
+    """graph-today.md 5: Graph parses the url as a path; its first segment is no resource (msgraph-sdk-python#1015)."""
     meeting_id = graph.new_meeting()
     bad = url.format(user=emulator.defaults["user_id"], id=meeting_id)
     items = by_id(graph.batch([{"id": "bad", "method": "GET", "url": bad},
                                {"id": "good", "method": "GET", "url": graph.meeting(meeting_id)}]))
     assert items["bad"]["status"] == 400
     assert error_code(items["bad"]["body"]) == "BadRequest"
+    assert items["bad"]["body"]["error"]["message"] == "Resource not found for the segment '%s'." % segment
     assert items["good"]["status"] == 200
     logged = {e["request_id"]: e for e in emulator.requests() if e["batch"] is not None}
     assert logged[items["bad"]["headers"]["request-id"]]["status"] == 400
@@ -181,18 +184,47 @@ def test_batch_items_have_their_own_status_headers_and_body(graph):
 
 def test_batch_depends_on_runs_dependencies_first(emulator, graph):
     meeting_id = graph.new_meeting()
-    emulator.modes(batch_order="request")
+    emulator.modes(batch_order="reverse")
     since = emulator.metrics()["seq"]
     response = graph.batch([
-        {"id": "get", "method": "GET", "url": graph.appointment(meeting_id), "dependsOn": ["put"]},
         {"id": "put", "method": "PUT", "url": graph.appointment(meeting_id), "body": {}, "headers": JSON},
+        {"id": "get", "method": "GET", "url": graph.appointment(meeting_id), "dependsOn": ["PUT"]},  # ids: any case
     ])
-    assert [item["id"] for item in response.json()["responses"]] == ["get", "put"]  # request order, not run order
+    assert [item["id"] for item in response.json()["responses"]] == ["get", "put"]  # answer order is not run order
     items = by_id(response)
     assert (items["put"]["status"], items["get"]["status"]) == (201, 200)
     assert items["get"]["body"]["id"] == items["put"]["body"]["id"]
     ran = [e["method"] for e in emulator.requests(since) if e["batch"] is not None]
     assert ran == ["PUT", "GET"]
+
+
+@pytest.mark.parametrize("depends_on", [["later"], ["nowhere"], ["self"]], ids=["later", "unknown", "itself"])
+def test_batch_dependency_on_a_later_or_unknown_request_refuses_the_batch(emulator, graph, depends_on):
+    """graph-today.md 5: dependsOn must name an EARLIER request, else Graph refuses the batch with "Invalid
+    dependency for request Id ..." (msgraph-sdk-dotnet-core#891); no item runs."""
+    meeting_id = graph.new_meeting()
+    response = graph.batch([
+        {"id": "self", "method": "GET", "url": graph.meeting(meeting_id), "dependsOn": depends_on},
+        {"id": "later", "method": "PATCH", "url": graph.meeting(meeting_id), "body": {"subject": "x"},
+         "headers": JSON},
+    ])
+    assert response.status_code == 400
+    assert error_code(response.json()) == "BadRequest"
+    assert response.json()["error"]["message"].startswith("Invalid dependency for request Id 'self'")
+    assert [e for e in emulator.requests() if e["batch"] is not None] == []
+    assert graph.meetings()[0]["subject"] == "contract test"
+
+
+def test_batch_ignores_item_keys_graph_does_not_know(graph):
+    """graph-today.md 5: msgraph-core 1.5.2 always sends "depends_on": []; Graph ignores such keys (it does not
+    refuse the batch, and a "depends_on" does not sequence anything)."""
+    meeting_id = graph.new_meeting()
+    items = by_id(graph.batch([
+        {"id": "1", "method": "GET", "url": graph.meeting(meeting_id), "depends_on": [], "atomicityGroup": "g"},
+        {"id": "2", "method": "GET", "url": graph.meeting("no-such-meeting"), "x-unknown": {"a": 1}},
+        {"id": "3", "method": "GET", "url": graph.meeting(meeting_id), "depends_on": ["2"]},
+    ]))
+    assert (items["1"]["status"], items["2"]["status"], items["3"]["status"]) == (200, 404, 200)
 
 
 def test_batch_dependents_of_a_failed_item_fail_with_424(emulator, graph):

@@ -222,6 +222,53 @@ def test_create_meeting_keeps_generated_join_meeting_id_and_thread(graph):
     assert [m["id"] for m in response.json()["value"]] == [created["id"]]
 
 
+ATTENDEE = {"upn": "bob@contoso.onmicrosoft.com", "role": "attendee",
+            "identity": {"user": {"id": BOB["id"], "displayName": "Bob"}}}
+# Settable properties of the beta onlineMeeting model beyond the basics (msgraph-beta-sdk 1.66.0's model).
+BETA_SETTINGS = {
+    "lobbyBypassSettings": {"scope": "everyone", "isDialInBypassEnabled": True},
+    "allowedPresenters": "organizer", "isEntryExitAnnounced": False, "allowMeetingChat": "limited",
+    "recordAutomatically": True, "allowAttendeeToEnableCamera": False, "allowAttendeeToEnableMic": False,
+    "allowTeamworkReactions": False, "allowBreakoutRooms": False, "allowWhiteboard": False,
+    "allowPowerPointSharing": False, "allowLiveShare": "disabled", "allowCopyingAndSharingMeetingContent": False,
+    "allowedLobbyAdmitters": "organizerAndCoOrganizers", "chatRestrictions": {"allowTextOnly": True},
+    "meetingSpokenLanguageTag": "en-US", "allowParticipantsToChangeName": False, "allowRecording": False,
+    "allowTranscription": False, "shareMeetingChatHistoryDefault": "none", "isEndToEndEncryptionEnabled": False,
+}
+
+
+@pytest.mark.parametrize("path", ["", "/createOrGet"], ids=["create", "createOrGet"])
+def test_create_keeps_the_attendees_and_the_beta_settings_sent(graph, path):
+    """graph-today.md 2.3: participants.attendees sent on create / createOrGet come back (the v1.0 createOrGet doc
+    example echoes them); the beta model's settings sent are stored and read back."""
+    body = dict(BETA_SETTINGS, subject="with attendees", participants={"attendees": [ATTENDEE]},
+                joinMeetingIdSettings={"isPasscodeRequired": False})
+    if path:
+        body["externalId"] = "with-attendees"
+    response = graph.request("POST", graph.meetings(path), json=body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["participants"]["attendees"] == [ATTENDEE]
+    assert created["participants"]["organizer"]["identity"]["user"]["id"] == graph.owner.split("/")[-1]
+    assert created["joinMeetingIdSettings"]["isPasscodeRequired"] is False
+    read = graph.request("GET", graph.meetings("/" + created["id"])).json()
+    for key, value in BETA_SETTINGS.items():
+        assert read[key] == value, key
+    assert read["participants"] == created["participants"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"allowLiveShare": "sometimes"}, "'sometimes' is not a valid value of 'allowLiveShare'"),
+    ({"allowBreakoutRooms": "yes"}, "allowBreakoutRooms"),
+    ({"participants": {"attendees": {"upn": "x"}}}, "participants.attendees"),
+    ({"participants": {"organizer": {"identity": {"user": {"id": BOB["id"]}}}}}, "organizer"),
+    ({"notAProperty": 1}, "'notAProperty' does not exist"),
+], ids=["enum", "type", "attendees-not-a-list", "other-organizer", "unknown"])
+def test_create_refuses_bad_settings(graph, body, message):
+    error = assert_graph_error(graph.request("POST", graph.meetings(), json=body), 400, "BadRequest")
+    assert message in error["message"]
+
+
 # --------------------------------------------------------------------------------------------------------
 # onlineMeetings: createOrGet (6.2)
 # --------------------------------------------------------------------------------------------------------
@@ -234,6 +281,22 @@ def test_create_or_get_creates_then_gets_the_same_meeting(graph):
     assert second.status_code == 200, second.text
     assert first.json()["id"] == second.json()["id"]
     assert second.json()["externalId"] == "appointment-42"
+
+
+def test_create_or_get_on_an_existing_meeting_ignores_the_fields_sent(emulator, graph):
+    """graph-today.md 2.3: 200 returns the stored meeting unchanged; nothing sent is applied or compared."""
+    body = {"externalId": "appointment-43", "subject": "First", "startDateTime": "2030-01-01T09:00:00Z",
+            "endDateTime": "2030-01-01T09:30:00Z", "participants": {"attendees": [ATTENDEE]}}
+    first = graph.request("POST", graph.meetings("/createOrGet"), json=body)
+    assert first.status_code == 201, first.text
+    writes = emulator.metrics()["writes"]
+    changed = dict(body, subject="Second", startDateTime="2031-01-01T09:00:00Z", endDateTime="2031-01-01T10:00:00Z",
+                   participants={"attendees": []}, allowedPresenters="organizer")
+    second = graph.request("POST", graph.meetings("/createOrGet"), json=changed)
+    assert second.status_code == 200, second.text
+    assert second.json() == first.json()
+    assert graph.request("GET", graph.meetings("/" + first.json()["id"])).json() == first.json()
+    assert emulator.metrics()["writes"] == writes
 
 
 def test_create_or_get_same_external_id_for_another_user_is_another_meeting(client, emulator):
@@ -285,6 +348,24 @@ def test_get_meeting_returns_200_with_the_entity(graph, meeting):
     response = graph.request("GET", graph.meetings("/" + meeting["id"]))
     assert response.status_code == 200, response.text
     assert response.json() == meeting
+
+
+def test_get_meeting_honours_select(emulator, graph, meeting):
+    response = graph.request("GET", graph.meetings("/" + meeting["id"]),
+                             params={"$select": "subject,joinWebUrl, startDateTime"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"@odata.context", "id", "subject", "joinWebUrl", "startDateTime"}
+    assert body["@odata.context"] == "%s/beta/$metadata#users('%s')/onlineMeetings(subject,joinWebUrl,startDateTime)" \
+        "/$entity" % (emulator.graph_url, emulator.defaults["user_id"])
+    assert (body["id"], body["subject"], body["joinWebUrl"]) == (meeting["id"], meeting["subject"],
+                                                                 meeting["joinWebUrl"])
+    listed = graph.request("GET", graph.meetings(), params={
+        "$filter": "JoinWebUrl eq '%s'" % meeting["joinWebUrl"], "$select": "externalId,participants"}).json()
+    assert listed["value"] == [{"id": meeting["id"], "externalId": None, "participants": meeting["participants"]}]
+    error = assert_graph_error(graph.request("GET", graph.meetings("/" + meeting["id"]),
+                                             params={"$select": "subject,noSuchProperty"}), 400, "BadRequest")
+    assert "noSuchProperty" in error["message"]
 
 
 def test_get_unknown_meeting_is_404_with_graph_error_body(graph):

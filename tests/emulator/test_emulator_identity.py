@@ -176,6 +176,48 @@ def claims_of(token):
     return jwt.decode(token, options={"verify_signature": False})
 
 
+def verified_claims(emulator, http, token, tenant=None):
+    """Validate a Graph access token as a resource would (graph-today.md 4.1): the v1.0 OpenID configuration of
+    the tenant, its ``jwks_uri``, the key named by the header's ``kid``, RS256, Graph's audience and the issuer."""
+    tenant = tenant or emulator.defaults["tenant_id"]
+    header = jwt.get_unverified_header(token)
+    assert header["typ"] == "JWT" and header["alg"] == "RS256"
+    assert header["kid"] and header["x5t"] == header["kid"]  # x5t: v1.0 tokens only, the same value as kid
+    config = http.get(authority(emulator, tenant) + "/.well-known/openid-configuration").json()
+    assert config["issuer"] == f"https://sts.windows.net/{tenant}/"
+    keys = http.get(config["jwks_uri"]).json()["keys"]
+    (jwk,) = [k for k in keys if k["kid"] == header["kid"]]
+    assert set(jwk) >= {"kty", "use", "kid", "x5t", "n", "e", "x5c", "issuer"}
+    assert jwk["kty"] == "RSA" and jwk["use"] == "sig"
+    cert = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
+    assert base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).rstrip(b"=").decode() == jwk["x5t"]  # nosec
+    key = jwt.PyJWK(jwk).key
+    assert key.public_numbers() == cert.public_key().public_numbers()
+    return jwt.decode(token, key, algorithms=["RS256"], audience=GRAPH, issuer=config["issuer"],
+                      options={"require": ["exp", "iat", "nbf", "aud", "iss", "tid", "oid", "sub"]})
+
+
+def assert_app_claims(claims, emulator, client_id, acr):
+    """An app-only Graph token as Entra issues it: v1.0, idtyp app, oid = sub = the service principal (not the
+    client id), roles, appid / appidacr, the opaque aio / rh / uti."""
+    assert claims["ver"] == "1.0" and claims["idtyp"] == "app"
+    assert claims["tid"] == emulator.defaults["tenant_id"]
+    assert claims["appid"] == client_id and claims["appidacr"] == acr
+    assert claims["oid"] == claims["sub"] and claims["oid"] != client_id
+    assert "scp" not in claims and isinstance(claims["roles"], list)
+    assert all(claims.get(k) for k in ("aio", "rh", "uti"))
+
+
+def assert_user_claims(claims, emulator, client_id, acr="0"):
+    """A delegated Graph token: no idtyp, scp, the user's oid, upn / unique_name / name / amr."""
+    assert claims["ver"] == "1.0" and "idtyp" not in claims and "roles" not in claims
+    assert claims["oid"] == emulator.defaults["user_id"] and claims["sub"] != claims["oid"]  # sub is pairwise
+    assert claims["upn"] == claims["unique_name"] == emulator.defaults["user_upn"]
+    assert claims["name"] and claims["amr"]
+    assert claims["appid"] == client_id and claims["appidacr"] == acr
+    return set(claims["scp"].split())
+
+
 def without_deprecation(func, *args, **kwargs):
     """ROPC on a public client warns (DeprecationWarning) from msal 1.35; it still works."""
     with warnings.catch_warnings():
@@ -270,14 +312,69 @@ def test_token_endpoint_wire_shape(emulator, http):
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
     assert set(body) >= {"token_type", "expires_in", "ext_expires_in", "access_token", "scope"}
-    claims = claims_of(body["access_token"])
+    claims = verified_claims(emulator, http, body["access_token"])
     assert claims["aud"] == GRAPH and claims["tid"] == emulator.defaults["tenant_id"]
-    assert claims["appid"] == emulator.defaults["client_id"] and "OnlineMeetings.ReadWrite.All" in claims["roles"]
+    assert claims["iss"] == f"https://sts.windows.net/{emulator.defaults['tenant_id']}/"
+    assert_app_claims(claims, emulator, emulator.defaults["client_id"], acr="1")
+    assert claims["oid"] == DEFAULT_SEED["tenants"][0]["apps"][0]["object_id"]  # the seeded service principal
+    assert "OnlineMeetings.ReadWrite.All" in claims["roles"]
 
     discovery = http.get(authority(emulator) + "/v2.0/.well-known/openid-configuration").json()
     for key in ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "issuer"):
         assert discovery[key].startswith("https://"), key
     assert discovery["token_endpoint"] == authority(emulator) + TOKEN_ROUTE
+
+
+def test_discovery_documents_publish_the_signing_key(emulator, http):
+    """Both OpenID configurations per tenant (v1.0: Graph's tokens; v2.0: what MSAL reads) point to a JWKS holding
+    the key the tokens are signed with, with its self-signed certificate (graph-today.md 4.1)."""
+    tenant, domain = emulator.defaults["tenant_id"], emulator.defaults["tenant_domain"]
+    v2 = http.get(authority(emulator, domain) + "/v2.0/.well-known/openid-configuration").json()
+    v1 = http.get(authority(emulator, domain) + "/.well-known/openid-configuration").json()
+    assert v2["jwks_uri"] == authority(emulator, domain) + "/discovery/v2.0/keys"
+    assert v1["jwks_uri"] == authority(emulator, domain) + "/discovery/keys"
+    assert v1["issuer"] == f"https://sts.windows.net/{tenant}/" and v2["issuer"].endswith(f"/{tenant}/v2.0")
+    assert v1["id_token_signing_alg_values_supported"] == v2["id_token_signing_alg_values_supported"] == ["RS256"]
+    v2_keys, v1_keys = http.get(v2["jwks_uri"]).json()["keys"], http.get(v1["jwks_uri"]).json()["keys"]
+    assert [k["kid"] for k in v2_keys] == [k["kid"] for k in v1_keys] and v2_keys
+    assert all(k["issuer"] == v2["issuer"] for k in v2_keys)
+    common = http.get(authority(emulator, "common") + "/v2.0/.well-known/openid-configuration").json()
+    assert "{tenantid}" in common["issuer"]
+    assert http.get(common["jwks_uri"]).json()["keys"][0]["kid"] == v2_keys[0]["kid"]
+
+    token = confidential_app(emulator, http, emulator.defaults["client_secret"]).acquire_token_for_client(
+        scopes=GRAPH_DEFAULT)["access_token"]
+    assert jwt.get_unverified_header(token)["kid"] == v2_keys[0]["kid"]
+    verified_claims(emulator, http, token)
+
+
+def test_instance_discovery_answers_for_the_tenant_asked(emulator, http):
+    """MSAL's authority validation call: the tenant discovery endpoint is the asked tenant's, not /common's."""
+    tenant = emulator.defaults["tenant_id"]
+    asked = f"https://127.0.0.1/{tenant}/oauth2/v2.0/authorize"
+    response = http.get(emulator.authority_host + "/common/discovery/instance",
+                        params={"api-version": "1.1", "authorization_endpoint": asked})
+    assert response.status_code == 200, response.text
+    endpoint = response.json()["tenant_discovery_endpoint"]
+    assert endpoint == authority(emulator, tenant) + "/v2.0/.well-known/openid-configuration"
+    assert http.get(endpoint).json()["token_endpoint"] == authority(emulator, tenant) + TOKEN_ROUTE
+
+    # MSAL itself, told to use the emulator for instance discovery (a custom discovery endpoint, no patching).
+    app = msal.ConfidentialClientApplication(
+        emulator.defaults["client_id"], client_credential=emulator.defaults["client_secret"],
+        authority=authority(emulator), http_client=http,
+        instance_discovery=emulator.authority_host + "/common/discovery/instance")
+    result = app.acquire_token_for_client(scopes=GRAPH_DEFAULT)
+    assert_token_response(result)
+    assert [e["route"] for e in emulator.requests(kind="identity")][-3:] == [
+        "/common/discovery/instance", "/{tenant}/v2.0/.well-known/openid-configuration", "/{tenant}" + TOKEN_ROUTE]
+
+
+def test_token_for_the_emulator_url_is_refused(emulator, http):
+    """The emulator's own URL is not a resource Entra knows (AADSTS500011), so no token can carry it as audience."""
+    app = confidential_app(emulator, http, emulator.defaults["client_secret"])
+    result = app.acquire_token_for_client(scopes=[emulator.graph_url + "/.default"])
+    assert_entra_error(result, "invalid_resource", 500011)
 
 
 # -- 2. certificate --------------------------------------------------------------------------------------------
@@ -303,7 +400,7 @@ def test_certificate_credential(emulator, http, certs, cert_app, tmp_path, form,
     app = confidential_app(emulator, http, _certificate_credential(form, cert, tmp_path), client_id=cert_app)
     result = app.acquire_token_for_client(scopes=GRAPH_DEFAULT)
     assert_token_response(result)
-    assert claims_of(result["access_token"])["appid"] == cert_app
+    assert_app_claims(verified_claims(emulator, http, result["access_token"]), emulator, cert_app, acr="2")
 
     body = http.token_posts()[0]["data"]
     assert body["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -359,7 +456,7 @@ def test_federated_token(emulator, http, tmp_path, federated_app):
     assert len(calls) == 1
     body = http.token_posts()[0]["data"]
     assert body["client_assertion"] == (tmp_path / "azure-identity-token").read_text(encoding="ascii")
-    assert claims_of(result["access_token"])["appid"] == federated_app
+    assert_app_claims(verified_claims(emulator, http, result["access_token"]), emulator, federated_app, acr="2")
     assert_creates_meeting(emulator, http, result["access_token"], emulator.defaults["user_id"], as_app=federated_app)
 
     assert app.acquire_token_for_client(scopes=GRAPH_DEFAULT)["token_source"] == "cache"
@@ -390,11 +487,13 @@ def test_system_assigned_managed_identity(emulator, http):
     assert result.get("token_source") == "identity_provider", result
     assert result["token_type"] == "Bearer" and result["expires_in"] > 0
     mi_client_id = emulator.defaults["managed_identity_client_id"]
-    assert claims_of(result["access_token"])["appid"] == mi_client_id
     (sent,) = http.sent
     assert sent["url"] == emulator.info["msi_endpoint"]
     assert sent["params"] == {"api-version": "2019-08-01", "resource": GRAPH}
     assert emulator.requests(kind="identity")[-1]["route"] == "/msi/token"
+    claims = verified_claims(emulator, http, result["access_token"])
+    assert_app_claims(claims, emulator, mi_client_id, acr="2")
+    assert claims["oid"] == DEFAULT_SEED["tenants"][0]["managed_identities"][0]["object_id"]
     assert_creates_meeting(emulator, http, result["access_token"], emulator.defaults["user_id"], as_app=mi_client_id)
 
     assert client.acquire_token_for_client(resource=GRAPH)["token_source"] == "cache"
@@ -451,7 +550,24 @@ def test_username_password(emulator, http):
     assert token_post["data"]["grant_type"] == "password"
     assert [e["route"] for e in emulator.requests(kind="identity")] == [
         "/{tenant}/v2.0/.well-known/openid-configuration", "/common/userrealm", "/{tenant}" + TOKEN_ROUTE]
+    scopes = assert_user_claims(verified_claims(emulator, http, result["access_token"]), emulator,
+                                emulator.defaults["public_client_id"], acr="0")
+    assert scopes == {"OnlineMeetings.ReadWrite"}
     assert_creates_meeting(emulator, http, result["access_token"])
+
+
+def test_delegated_scp_holds_every_scope_consented_so_far(emulator, http):
+    """scp is the set of scopes the user consented to for the app so far, not only the ones this request named."""
+    app = public_app(emulator, http)
+    first = without_deprecation(app.acquire_token_by_username_password, emulator.defaults["user_upn"],
+                                emulator.defaults["user_password"], scopes=[GRAPH + "/User.Read"])
+    assert set(claims_of(first["access_token"])["scp"].split()) == {"User.Read"}
+    second = without_deprecation(app.acquire_token_by_username_password, emulator.defaults["user_upn"],
+                                 emulator.defaults["user_password"], scopes=DELEGATED)
+    claims = verified_claims(emulator, http, second["access_token"])
+    assert assert_user_claims(claims, emulator, emulator.defaults["public_client_id"]) == {
+        "User.Read", "OnlineMeetings.ReadWrite"}
+    assert_creates_meeting(emulator, http, second["access_token"])
 
 
 def test_username_password_wrong_password(emulator, http):
@@ -573,10 +689,19 @@ BAD_TOKENS = {
     "expired": lambda emu: emu.app_token(lifetime=-10),
     "forged": lambda emu: _forge(emu.app_token()),
     "unknown-tenant": lambda emu: emu.app_token(tenant_id="unknown-tenant"),
-    "wrong-audience": lambda emu: emu.control("POST", "access-token", {
-        "tenant_id": emu.defaults["tenant_id"], "client_id": emu.defaults["client_id"],
-        "resource": "https://management.azure.com", "roles": ["OnlineMeetings.ReadWrite.All"]})["access_token"],
+    "wrong-audience": lambda emu: _token_for(emu, "https://management.azure.com"),
+    # graph-today.md 4.3: Graph of another cloud, or the emulator's own URL, is not this endpoint's audience.
+    "other-cloud-audience": lambda emu: _token_for(emu, "https://graph.microsoft.us"),
+    "emulator-url-audience": lambda emu: _token_for(emu, emu.graph_url),
+    "hs256": lambda emu: jwt.encode(claims_of(emu.app_token()), "x" * 32, algorithm="HS256"),
 }
+INVALID_AUDIENCE = "Access token validation failure. Invalid audience."
+
+
+def _token_for(emulator, resource):
+    return emulator.control("POST", "access-token", {
+        "tenant_id": emulator.defaults["tenant_id"], "client_id": emulator.defaults["client_id"],
+        "resource": resource, "roles": ["OnlineMeetings.ReadWrite.All"]})["access_token"]
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOKENS))
@@ -589,7 +714,15 @@ def test_graph_rejects_bad_token(emulator, http, case):
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")
     if case == "expired":
         assert "expired" in error["message"].lower()
+    if case.endswith("audience"):
+        assert error["message"] == INVALID_AUDIENCE
     assert emulator.metrics()["writes"] == 0  # nothing was created
+
+
+@pytest.mark.parametrize("audience", [GRAPH, GRAPH + "/", "00000003-0000-0000-c000-000000000000"])
+def test_graph_accepts_each_form_of_its_audience(emulator, http, audience):
+    """graph-today.md 4.2: Graph's aud is emitted as its URL, with a trailing slash, or as its application id."""
+    assert_creates_meeting(emulator, http, _token_for(emulator, audience), emulator.defaults["user_id"])
 
 
 def test_graph_forbids_token_without_permission(emulator, http):

@@ -4,7 +4,13 @@ SIGTERM or SIGINT, then exits 0.
 The check-mode fence (fence.py): ``POST /_emulator/fence {"armed": true}`` makes every write (what the metrics count
 as ``writes``, ``$batch`` items included) answer 423 ``checkModeFence`` and be recorded, until
 ``{"armed": false}``; ``GET /_emulator/fence`` lists the refused writes (method, path, time, label). ``reset`` keeps
-the record; ``{"clear": true}`` empties it. The test suite arms it around every ``ansible-playbook --check`` run."""
+the record; ``{"clear": true}`` empties it. The test suite arms it around every ``ansible-playbook --check`` run.
+
+Profiles (profiles.py): ``--profile documented`` (default: the API as documented 2022-2023) or ``--profile current``
+(what Graph serves in late 2026: virtualAppointment retired, object ids only for app tokens, today's access-policy
+denial, join URL and SMS delegated-only with Teams Premium and US numbers).  ``POST /_emulator/profile
+{"profile": "current"}`` switches at runtime; reset goes back to ``--profile``.  Access policies and the
+``teams_premium`` user attribute are seedable and changeable: see control.py."""
 
 import argparse
 import asyncio
@@ -22,6 +28,7 @@ from . import certs
 from .behaviour import DOC_MODES, ModeError
 from .core import Emulator
 from .directory import SeedError, defaults
+from .profiles import DOCUMENTED, PROFILES
 from .server import make_app
 
 
@@ -32,11 +39,16 @@ def parse_args(argv=None):
                     "Entra ID (what MSAL calls) over HTTPS, with fault, latency, throttling and provisioning "
                     "injection and a control API under /_emulator.",
         epilog="When ready it prints one JSON line: graph_url, authority_host, ca_file, control_url, "
-               "msi_endpoint, identity_header and defaults (tenant_id, client_id, client_secret, "
+               "msi_endpoint, identity_header, state_dir, profile and defaults (tenant_id, client_id, client_secret, "
                "public_client_id, user_id, user_upn, user_password, ...). Check-mode fence: POST /_emulator/fence "
                "{\"armed\": true|false, \"label\": \"...\", \"clear\": false} - while armed every write "
                "(what metrics count as writes, $batch items included) answers 423 checkModeFence and is recorded; "
-               "GET /_emulator/fence lists the refused writes (method, path, time, label); reset keeps the record.")
+               "GET /_emulator/fence lists the refused writes (method, path, time, label); reset keeps the record. "
+               "Profile: GET /_emulator/profile; POST /_emulator/profile {\"profile\": \"documented|current\"}; "
+               "POST /_emulator/reset [{\"profile\": ...}] goes back to --profile unless it names one. Access "
+               "policy: POST /_emulator/access-policy {\"app_id\": ..., \"user_id\": ... | \"global\": true, "
+               "\"grant\": true|false}; GET /_emulator/access-policy. Teams Premium: POST /_emulator/user "
+               "{\"user_id\": ..., \"teams_premium\": true|false} (seed key \"teams_premium\", default true).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default 0)")
     parser.add_argument("--state-dir", help="directory for the generated CA and server certificate, the token "
@@ -59,6 +71,12 @@ def parse_args(argv=None):
                         "batch_throttle_outer_424, sms_legacy_bodies")
     parser.add_argument("--batch-order", choices=("request", "reverse", "shuffle"), default="shuffle",
                         help="order of $batch responses (default shuffle: clients must correlate by id)")
+    parser.add_argument("--profile", choices=PROFILES, default=DOCUMENTED,
+                        help="which Microsoft Graph to play: documented (default; the API as documented 2022-2023, "
+                        "with the beta virtualAppointment resource) or current (late 2026, graph-today.md: "
+                        "virtualAppointment answers 400, app tokens need the organizer's object id and an access "
+                        "policy (403 General), join URL and SMS refuse app tokens, SMS needs Teams Premium and US "
+                        "numbers); switch at runtime with POST /_emulator/profile")
     parser.add_argument("--fault-seed", type=int, default=None, help="seed for fault rates and batch shuffling, "
                         "for repeatable runs")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
@@ -70,6 +88,7 @@ def start_modes(args):
     modes["latency_ms"] = args.latency_ms
     modes["token_lifetime_s"] = args.token_lifetime
     modes["batch_order"] = args.batch_order
+    modes["profile"] = args.profile  # a start mode: reset goes back to it
     try:
         if args.provisioning:
             status, seconds = args.provisioning.split(":")
@@ -127,7 +146,7 @@ async def _serve(args, state_dir, own_dir):
         print(json.dumps({
             "graph_url": base, "authority_host": base, "ca_file": paths["ca_file"], "control_url": base + "/_emulator",
             "msi_endpoint": base + "/msi/token", "identity_header": emulator.identity_header,
-            "state_dir": state_dir, "defaults": defaults(emulator.directory),
+            "state_dir": state_dir, "profile": emulator.modes["profile"], "defaults": defaults(emulator.directory),
         }), flush=True)
         await stop.wait()
     finally:

@@ -9,6 +9,8 @@ import random
 import re
 import time
 
+from .profiles import DOCUMENTED, check_profile
+
 # The documentation contradicts itself (graph-api.md section 8); each reading is a mode.
 DOC_MODES = {
     "get_wrapped_in_value": False,    # GET virtualAppointment returns {"value": {...}} as every GET example does
@@ -24,6 +26,7 @@ OTHER_MODES = {
     "token_lifetime_s": 3600,
     "device_code_interval_s": 1,
     "batch_order": "shuffle",  # order of $batch responses: request | reverse | shuffle
+    "profile": DOCUMENTED,     # which Graph the emulator plays: documented | current (profiles.py)
 }
 
 
@@ -66,6 +69,11 @@ def validate_modes(update):
         elif key == "batch_order":
             if value not in ("request", "reverse", "shuffle"):
                 raise ModeError("batch_order must be request, reverse or shuffle")
+        elif key == "profile":
+            try:
+                check_profile(value)
+            except ValueError as exc:
+                raise ModeError(str(exc)) from exc
         else:
             raise ModeError("unknown mode '%s'; known: %s" % (key, ", ".join(sorted(default_modes()))))
         out[key] = value

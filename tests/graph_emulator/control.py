@@ -1,9 +1,30 @@
 """The control API under /_emulator: state, request log, metrics, faults, modes, seeding, the check-mode fence
 (fence.py), device approval and test helpers that mint tokens.  No token is needed; the server only answers it on
-loopback."""
+loopback.
+
+Profiles (profiles.py; DESIGN.md "Two worlds"):
+
+- ``GET /_emulator/profile`` -> ``{"profile": "documented", "start_profile": "documented", "profiles": [...]}``;
+  ``POST /_emulator/profile {"profile": "current"}`` switches at runtime and answers the same shape.  The profile is
+  also ``modes["profile"]`` (GET/POST /_emulator/modes) and ``"profile"`` in GET /_emulator/state.
+- ``POST /_emulator/reset`` goes back to the ``--profile`` profile; ``POST /_emulator/reset {"profile": "current"}``
+  resets into the named one instead (until the next switch or reset).
+
+Directory changes (the seed entry follows, GET /_emulator/seed shows it; reset goes back to the initial seed):
+
+- ``POST /_emulator/access-policy {"app_id": "...", "user_id": "<id or UPN>" | "global": true, "grant": true|false,
+  "tenant_id": "..."}`` grants (default) or revokes the application access policy of the app for one user or the
+  whole tenant (Grant-CsApplicationAccessPolicy ``-Identity`` / ``-Global``); answers ``{"tenant_id", "app_id",
+  "global", "users"}``.  ``GET /_emulator/access-policy[?tenant_id=...]`` lists them: ``{"tenant_id", "policies"}``.
+- ``POST /_emulator/user {"user_id": "<id or UPN>", "teams_premium": false, "tenant_id": "..."}`` changes a user's
+  attributes (``teams_premium`` only: the SMS actions need it in the ``current`` profile); answers ``{"tenant_id",
+  "user_id", "teams_premium"}``.
+
+``tenant_id`` (id or domain) defaults to the default seed's tenant (else the first one)."""
 
 from .behaviour import FaultError, ModeError
 from .directory import SeedError
+from .profiles import DOCUMENTED, PROFILES
 from .tokens import FEDERATION_AUDIENCES
 
 
@@ -29,8 +50,27 @@ def handle(emu, method, name, query, body):
 
 def _dispatch(emu, method, name, query, body):
     if (method, name) == ("POST", "reset"):
-        emu.reset()
-        return 200, {"reset": True}
+        emu.reset(_object(body).get("profile") if body is not None else None)
+        return 200, {"reset": True, "profile": emu.modes["profile"]}
+    if (method, name) == ("POST", "profile"):
+        emu.set_modes({"profile": _object(body).get("profile")})
+        return 200, _profile(emu)
+    if (method, name) == ("GET", "profile"):
+        return 200, _profile(emu)
+    if (method, name) == ("POST", "access-policy"):
+        body = _object(body)
+        tenant = emu.directory.tenant_or_default(body.get("tenant_id"))
+        return 200, tenant.set_policy(body.get("app_id"), body.get("user_id"), everyone=_flag(body, "global", False),
+                                      grant=_flag(body, "grant", True))
+    if (method, name) == ("GET", "access-policy"):
+        tenant = emu.directory.tenant_or_default(query.get("tenant_id"))
+        return 200, {"tenant_id": tenant.id, "policies": [tenant.describe_policy(a) for a in sorted(tenant.policies)]}
+    if (method, name) == ("POST", "user"):
+        body = _object(body)
+        tenant = emu.directory.tenant_or_default(body.get("tenant_id"))
+        changes = {k: v for k, v in body.items() if k not in ("tenant_id", "user_id")}
+        user = tenant.update_user(body.get("user_id"), changes)
+        return 200, {"tenant_id": tenant.id, "user_id": user.id, "teams_premium": user.teams_premium}
     if (method, name) == ("POST", "seed"):
         body = _object(body)
         loaded = emu.directory.load(body, replace=bool(body.get("replace")))
@@ -38,7 +78,7 @@ def _dispatch(emu, method, name, query, body):
     if (method, name) == ("GET", "seed"):
         return 200, emu.directory.dump()
     if (method, name) == ("GET", "state"):
-        return 200, emu.store.dump(emu.directory)
+        return 200, dict(emu.store.dump(emu.directory), profile=emu.modes["profile"])
     if (method, name) == ("GET", "requests"):
         try:
             since = int(query.get("since", "0") or 0)
@@ -86,6 +126,18 @@ def _dispatch(emu, method, name, query, body):
     if (method, name) == ("POST", "access-token"):
         return 200, _mint_access_token(emu, _object(body))
     raise ControlError(404, "unknown control call %s /_emulator/%s" % (method, name))
+
+
+def _flag(body, key, default):
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise ControlError(400, "'%s' must be true or false" % key)
+    return value
+
+
+def _profile(emu):
+    return {"profile": emu.modes["profile"], "start_profile": emu.start_modes.get("profile", DOCUMENTED),
+            "profiles": list(PROFILES)}
 
 
 def _mint_access_token(emu, body):

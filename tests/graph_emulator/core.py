@@ -55,14 +55,18 @@ class Emulator:
                        "by_route": collections.Counter(), "http_requests": 0, "batch_items": 0, "dropped": 0,
                        "token_requests": 0, "identity": collections.Counter()}
 
-    def reset(self):
+    def reset(self, profile=None):
         """Back to the start: initial seed, no meetings, CLI modes, no faults, empty log; the check-mode fence (armed
-        or not, and its record of refused writes) stays as it is."""
+        or not, and its record of refused writes) stays as it is.  The profile goes back to the --profile one unless
+        ``profile`` names another, which then holds until the next switch or reset (a later plain reset goes back to
+        --profile again)."""
+        update = validate_modes({"profile": profile}) if profile is not None else {}  # refuse before changing
         self.directory = Directory()
         self.directory.load(self.initial_seed)
         self.store.reset()
         self.identity.reset()
         self.reset_behaviour()
+        self.modes.update(update)
         self.reset_log()
 
     def save_state(self, path):

@@ -7,6 +7,7 @@ confidential app, one public app, one user with a password and one system-assign
 import base64
 import copy
 import hashlib
+import uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -21,10 +22,12 @@ DEFAULT_SEED = {
             "upn": "adele.vance@contoso.onmicrosoft.com",
             "display_name": "Adele Vance",
             "password": "Emulat0r-Passw0rd!",
+            "teams_premium": True,
         }],
         "apps": [
             {
                 "client_id": "5d2c8e41-9f3b-4a67-8e1d-6b0f2a9c4e75",
+                "object_id": "e1a7c3d5-2b4f-4e69-8a0c-3d5f7b9e1c24",  # its service principal
                 "name": "appointments-automation",
                 "public": False,
                 "secrets": ["emu~Q8x.confidential-app-secret-4f1d"],
@@ -32,11 +35,14 @@ DEFAULT_SEED = {
                     "OnlineMeetings.ReadWrite.All",
                     "VirtualAppointment.ReadWrite.All",
                     "VirtualAppointmentNotification.Send",
+                    # GET /users/{upn}?$select=id, the UPN -> object id step today's Graph needs (graph-today.md 2.1)
+                    "User.Read.All",
                 ],
                 "delegated_permissions": ["OnlineMeetings.ReadWrite", "VirtualAppointment.ReadWrite"],
             },
             {
                 "client_id": "0f9e7d6c-2b1a-4c3d-8e5f-7a6b9c0d1e2f",
+                "object_id": "4c6e8a0b-1d3f-4a5c-9e7b-2f4a6c8e0b1d",  # its service principal
                 "name": "appointments-cli",
                 "public": True,
                 "delegated_permissions": [
@@ -53,7 +59,8 @@ DEFAULT_SEED = {
             "resource_id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg"
                            "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/appointments",
             "system_assigned": True,
-            "application_permissions": ["OnlineMeetings.ReadWrite.All", "VirtualAppointment.ReadWrite.All"],
+            "application_permissions": ["OnlineMeetings.ReadWrite.All", "VirtualAppointment.ReadWrite.All",
+                                        "User.Read.All"],
         }],
         "access_policies": [{
             "app_ids": ["5d2c8e41-9f3b-4a67-8e1d-6b0f2a9c4e75", "6e4d2c1b-8a7f-4e3d-9c2b-1a0f9e8d7c6b"],
@@ -65,6 +72,14 @@ DEFAULT_SEED = {
 
 class SeedError(ValueError):
     """The seed document is malformed; the message names the field."""
+
+
+USER_ATTRIBUTES = {"teams_premium"}  # what POST /_emulator/user may change
+
+
+def service_principal_id(client_id):
+    """The object id of an app's service principal when the seed gives none: derived from the client id, stable."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "service-principal:" + client_id.lower()))
 
 
 def _b64url(data):
@@ -109,7 +124,8 @@ class App:
             })
         self.application_permissions = set(spec.get("application_permissions", []))
         self.delegated_permissions = set(spec.get("delegated_permissions", []))
-        self.object_id = spec.get("object_id", self.client_id)
+        # The service principal's object id: app-only tokens carry it as oid/sub (never the client id).
+        self.object_id = (spec.get("object_id") or service_principal_id(self.client_id)).lower()
 
 
 class ManagedIdentity:
@@ -127,6 +143,11 @@ class User:
         self.upn = _require(spec, "upn", where)
         self.display_name = spec.get("display_name", self.upn.split("@")[0])
         self.password = spec.get("password")
+        # graph-today.md 3: both SMS actions need Teams Premium (checked in the `current` profile only); a user
+        # without the key has it, so seeds written before the attribute keep working.
+        self.teams_premium = spec.get("teams_premium", True)
+        if not isinstance(self.teams_premium, bool):
+            raise SeedError("%s: 'teams_premium' must be true or false" % where)
 
 
 class Tenant:
@@ -169,6 +190,53 @@ class Tenant:
         users = self.policies[app_id]
         return users is None or user_id in users
 
+    def update_user(self, key, changes):
+        """Change a user's attributes (control API, POST /_emulator/user): ``teams_premium`` only.  The seed entry
+        (GET /_emulator/seed, state.json) follows; reset goes back to the initial seed."""
+        user = self.find_user(key)
+        if user is None:
+            raise SeedError("unknown user '%s' in tenant '%s'" % (key, self.id))
+        unknown = sorted(set(changes) - USER_ATTRIBUTES)
+        if unknown:
+            raise SeedError("user attribute '%s' cannot be changed; changeable: %s"
+                            % (unknown[0], ", ".join(sorted(USER_ATTRIBUTES))))
+        entry = next(u for u in self.spec["users"] if u["id"].lower() == user.id)
+        updated = User(dict(entry, **changes), "user '%s'" % user.id)  # validates before anything changes
+        entry.update(changes)
+        self.users[updated.id] = self.users_by_upn[updated.upn.lower()] = updated
+        return updated
+
+    def set_policy(self, app_id, user_key=None, everyone=False, grant=True):
+        """Grant-CsApplicationAccessPolicy for one user or ``-Global`` (graph-today.md 2.2), or take it back
+        (control API, POST /_emulator/access-policy).  Revoking one user of a global grant is refused: the global
+        grant still covers them.  The seed entry follows; reset goes back to the initial seed."""
+        app_id = (app_id or "").lower()
+        if not app_id:
+            raise SeedError("'app_id' is required")
+        users = self.policies.get(app_id, set())
+        if everyone:
+            users = None if grant else set()
+        else:
+            user = self.find_user(user_key)
+            if user is None:
+                raise SeedError("unknown user '%s' in tenant '%s'" % (user_key, self.id))
+            if users is None and not grant:
+                raise SeedError("app '%s' has a global access policy: revoke it with \"global\": true" % app_id)
+            if users is not None:
+                users = users | {user.id} if grant else users - {user.id}
+        if users is None or users:
+            self.policies[app_id] = users
+        else:
+            self.policies.pop(app_id, None)
+        self.spec["access_policies"] = [{"app_ids": [app], "global": True} if members is None
+                                        else {"app_ids": [app], "users": sorted(members)}
+                                        for app, members in sorted(self.policies.items())]
+        return self.describe_policy(app_id)
+
+    def describe_policy(self, app_id):
+        users = self.policies.get(app_id, set())
+        return {"tenant_id": self.id, "app_id": app_id, "global": users is None, "users": sorted(users or ())}
+
     def find_managed_identity(self, client_id=None, object_id=None, resource_id=None):
         for mi in self.managed_identities:
             if client_id and mi.client_id == client_id.lower():
@@ -206,6 +274,14 @@ class Directory:
             if tenant.domain == key:
                 return tenant
         return None
+
+    def tenant_or_default(self, key=None):
+        """The tenant ``key`` names (id or domain), or the default seed's (else the first) when ``key`` is empty."""
+        tenant = self.find_tenant(key) if key else (self.find_tenant(DEFAULT_TENANT_ID)
+                                                    or next(iter(self.tenants.values()), None))
+        if tenant is None:
+            raise SeedError("unknown tenant '%s'" % key)
+        return tenant
 
     def tenant_of_upn(self, upn):
         domain = (upn or "").rpartition("@")[2].lower()

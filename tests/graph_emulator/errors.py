@@ -33,6 +33,12 @@ def not_found(message, code="itemNotFound"):
     return GraphError(404, code, message)
 
 
+def user_not_found(key):
+    """The directory's answer for a user id or UPN it does not know (GET /users/{key}, /users/{key}/...)."""
+    return not_found("Resource '%s' does not exist or one of its queried reference-property objects are not present."
+                     % key, code="Request_ResourceNotFound")
+
+
 def throttled(retry_after, message="Please retry again later."):
     return GraphError(429, "TooManyRequests", message, headers={"Retry-After": str(retry_after)},
                       inner={"code": "429", "message": "Please retry after", "status": "429"})

@@ -13,7 +13,8 @@ import re
 import uuid
 from urllib.parse import parse_qsl, unquote
 
-from .errors import GraphError, bad_request, injected, not_found, throttled
+from . import profiles, users
+from .errors import GraphError, bad_request, injected, not_found, throttled, user_not_found
 from .fence import FenceError
 from .store import format_datetime, parse_datetime
 from .tokens import TokenError
@@ -131,6 +132,8 @@ def resolve(segments, version="beta"):
         owner_kind, owner_id, rest, template = "user", segments[1], segments[2:], "/users/{id}"
     else:
         raise not_found("Resource not found for the segment '%s'." % segments[0], code="NotFound")
+    if not rest and owner_kind == "user":
+        return template, owner_kind, owner_id, None, "user"  # GET /users/{id | userPrincipalName}: users.py
     if not rest or rest[0].lower() != "onlinemeetings":
         raise not_found("Resource not found for the segment '%s'." % (rest[0] if rest else segments[-1]),
                         code="NotFound")
@@ -165,6 +168,7 @@ METHODS = {
     "getVirtualAppointmentJoinWebUrl": {"GET": ("appointment.read", "Get", "join_web_url")},
     "sendVirtualAppointmentSms": {"POST": ("appointment.sms", "Send", "send_sms")},
     "sendVirtualAppointmentReminderSms": {"POST": ("appointment.sms", "Send", "send_reminder_sms")},
+    "user": {"GET": (users.PERMISSION, "Get", "get_user")},
 }
 
 
@@ -179,9 +183,16 @@ MEETING_PROPERTIES = {
     "lobbyBypassSettings": OBJ, "joinMeetingIdSettings": OBJ, "chatInfo": OBJ, "isBroadcast": BOOL,
     "autoAdmittedUsers": STR, "allowParticipantsToChangeName": BOOL, "shareMeetingChatHistoryDefault": STR,
     "watermarkProtection": OBJ, "allowRecording": BOOL, "allowTranscription": BOOL,
+    # The rest of the beta onlineMeetingBase / onlineMeeting model's settable properties (msgraph-beta-sdk 1.66.0).
+    "allowBreakoutRooms": BOOL, "allowCopyingAndSharingMeetingContent": BOOL, "allowLiveShare": STR,
+    "allowPowerPointSharing": BOOL, "allowWhiteboard": BOOL, "allowedLobbyAdmitters": STR,
+    "anonymizeIdentityForRoles": LIST, "chatRestrictions": OBJ, "isEndToEndEncryptionEnabled": BOOL,
+    "meetingSpokenLanguageTag": STR, "sensitivityLabelAssignment": OBJ, "broadcastSettings": OBJ,
+    "meetingTemplateId": STR,
 }
 MEETING_READ_ONLY = {"id", "joinWebUrl", "joinUrl", "creationDateTime", "meetingCode", "videoTeleconferenceId",
-                     "audioConferencing", "joinInformation"}
+                     "audioConferencing", "joinInformation", "meetingOptionsWebUrl", "cloudVideoInteropInfo",
+                     "expiryDateTime", "meetingType", "capabilities"}
 MEETING_UPDATABLE = {"subject", "startDateTime", "endDateTime", "participants", "isEntryExitAnnounced",
                      "lobbyBypassSettings", "allowedPresenters", "allowAttendeeToEnableCamera",
                      "allowAttendeeToEnableMic", "allowMeetingChat", "allowTeamworkReactions", "recordAutomatically",
@@ -190,6 +201,9 @@ MEETING_UPDATABLE = {"subject", "startDateTime", "endDateTime", "participants", 
 ENUMS = {
     "allowedPresenters": {"everyone", "organization", "roleIsPresenter", "organizer", "unknownFutureValue"},
     "allowMeetingChat": {"enabled", "disabled", "limited", "unknownFutureValue"},
+    "allowLiveShare": {"enabled", "disabled", "unknownFutureValue"},
+    "allowedLobbyAdmitters": {"organizerAndCoOrganizersAndPresenters", "organizerAndCoOrganizers",
+                              "unknownFutureValue"},
 }
 APPOINTMENT_PROPERTIES = {
     "appointmentClients": LIST, "appointmentClientJoinWebUrl": STR, "externalAppointmentId": STR,
@@ -394,6 +408,7 @@ class GraphService:
                 response = self.batch(call)
             else:
                 call.route, owner_kind, owner_id, meeting_id, leaf = resolve(call.segments, call.version)
+                profiles.check_retired(emu, call, leaf)  # a URL parse error: before faults and authentication
                 spec = METHODS[leaf].get(call.method)
                 if spec is None:
                     raise GraphError(405, "MethodNotAllowed", "The HTTP method '%s' is not allowed on %s; allowed: %s."
@@ -450,7 +465,7 @@ class GraphService:
             raise GraphError(401, "InvalidAuthenticationToken",
                              "Access token validation failure. Invalid tenant '%s'." % claims.get("tid"), headers=www)
         user = None
-        if claims.get("idtyp") == "user":
+        if not self.emu.tokens.is_app_only(claims):  # app-only iff idtyp "app" (or no scp): graph-today.md 4.2
             user = tenant.users.get(claims.get("oid"))
             if user is None:
                 raise GraphError(401, "InvalidAuthenticationToken",
@@ -470,7 +485,9 @@ class GraphService:
             raise throttled(wait)
 
     def authorize(self, principal, permission, verb, owner_kind, owner_id):
-        delegated, application = PERMISSIONS[permission]
+        if permission == users.PERMISSION:
+            return users.authorize(principal, owner_id)
+        delegated, application = profiles.permissions(self.emu, permission, PERMISSIONS[permission])
         tenant = principal.tenant
         if principal.user is not None:
             if not principal.permissions & delegated:
@@ -487,22 +504,24 @@ class GraphService:
             return user
         if owner_kind == "me":
             raise bad_request("/me request is only valid with delegated authentication flow.")
+        profiles.check_application_supported(application)
         if not principal.permissions & application:
             raise GraphError(403, "Forbidden", "Missing role permissions on the request. API requires one of '%s'. "
                              "Roles on the request '%s'." % (", ".join(sorted(application)),
                                                              ", ".join(sorted(principal.permissions))))
-        user = tenant.find_user(owner_id)
+        user = profiles.app_owner(self.emu, tenant, owner_id)
         if user is None:
             raise self._no_user(owner_id)
         if not tenant.policy_allows(principal.app_id, user.id):
-            raise GraphError(403, "Unauthorized", "App %s is not authorized to %s meeting on behalf of user %s"
-                             % (principal.app_id, verb, user.id))
+            raise profiles.policy_denied(self.emu, principal.app_id, verb, user.id)
         return user
 
     @staticmethod
     def _no_user(owner_id):
-        return not_found("Resource '%s' does not exist or one of its queried reference-property objects are not "
-                         "present." % owner_id, code="Request_ResourceNotFound")
+        return user_not_found(owner_id)
+
+    def get_user(self, call, _meeting_id):
+        return Response(200, users.view(self.emu.public_url, call.version, call.user, call.query.get("$select")))
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _context(self, call, suffix):
@@ -512,6 +531,40 @@ class GraphService:
         body = {"@odata.context": self._context(call, "/onlineMeetings/$entity")}
         body.update(meeting.entity)
         return body
+
+    @staticmethod
+    def _selected(call, entity, context):
+        """Apply ``$select`` to an onlineMeeting: only the named properties, plus ``id`` (and ``@odata.context`` when
+        given); a name the type lacks is a 400 as in Graph."""
+        select = call.query.get("$select")
+        if not select:
+            return entity if context is None else dict({"@odata.context": context}, **entity)
+        wanted = [name.strip() for name in select.split(",") if name.strip()]
+        known = set(MEETING_PROPERTIES) | MEETING_READ_ONLY | set(entity)
+        for name in wanted:
+            if name not in known:
+                raise bad_request("Could not find a property named '%s' on type 'microsoft.graph.onlineMeeting'."
+                                  % name)
+        out = {} if context is None else {"@odata.context": context}
+        out.update((key, value) for key, value in entity.items() if key == "id" or key in wanted)
+        return out
+
+    def _create_fields(self, call):
+        """The checked body of a create or createOrGet, and the attendees it sends (``participants.attendees``)."""
+        fields = _check_properties(call.json(), MEETING_PROPERTIES, "onlineMeeting", MEETING_READ_ONLY)
+        participants = fields.pop("participants", None)
+        attendees = None
+        if participants is not None:
+            organizer = {"identity": {"user": {"id": call.user.id}}}  # the organizer is the user the path names
+            attendees = _check_participants(participants, organizer)
+        return fields, attendees
+
+    def _new_meeting(self, call, fields, attendees, external_id):
+        _times(fields, default_now=self.emu.now())
+        meeting = self.emu.store.new_meeting(call.principal.tenant.id, call.user, fields, external_id)
+        if attendees:
+            meeting.entity["participants"]["attendees"] = copy.deepcopy(attendees)
+        return meeting
 
     def _meeting(self, call, meeting_id):
         meeting = self.emu.store.find(call.principal.tenant.id, call.user.id, meeting_id)
@@ -540,25 +593,23 @@ class GraphService:
 
     # -- onlineMeetings -------------------------------------------------------------------------------------
     def create_meeting(self, call, _meeting_id):
-        fields = _check_properties(call.json(), MEETING_PROPERTIES, "onlineMeeting", MEETING_READ_ONLY)
+        fields, attendees = self._create_fields(call)
         external_id = fields.pop("externalId", None)
-        fields.pop("participants", None)
-        _times(fields, default_now=self.emu.now())
-        meeting = self.emu.store.new_meeting(call.principal.tenant.id, call.user, fields, external_id)
+        meeting = self._new_meeting(call, fields, attendees, external_id)
         return Response(201, self._meeting_body(call, meeting))
 
     def create_or_get(self, call, _meeting_id):
-        fields = _check_properties(call.json(), MEETING_PROPERTIES, "onlineMeeting", MEETING_READ_ONLY)
+        fields, attendees = self._create_fields(call)
         external_id = fields.get("externalId")
         if not external_id:
             raise bad_request("Invalid request body: 'externalId' is required for createOrGet.")
         existing = self.emu.store.find_external(call.principal.tenant.id, call.user.id, external_id)
         if existing is not None:
+            # Keyed on tenant + organizer + externalId; the other fields sent are ignored, not applied or compared
+            # (graph-today.md 2.3): the stored meeting comes back unchanged.
             return Response(200, self._meeting_body(call, existing))
         fields.pop("externalId")
-        fields.pop("participants", None)
-        _times(fields, default_now=self.emu.now())
-        meeting = self.emu.store.new_meeting(call.principal.tenant.id, call.user, fields, external_id)
+        meeting = self._new_meeting(call, fields, attendees, external_id)
         return Response(201, self._meeting_body(call, meeting))
 
     def list_meetings(self, call, _meeting_id):
@@ -582,11 +633,15 @@ class GraphService:
             else:
                 hit = (meeting.entity.get("joinMeetingIdSettings") or {}).get("joinMeetingId") == value
             if hit:
-                found.append(meeting.entity)
+                found.append(self._selected(call, meeting.entity, None))
         return Response(200, {"@odata.context": self._context(call, "/onlineMeetings"), "value": found})
 
     def get_meeting(self, call, meeting_id):
-        return Response(200, self._meeting_body(call, self._meeting(call, meeting_id)))
+        meeting = self._meeting(call, meeting_id)
+        if not call.query.get("$select"):
+            return Response(200, self._meeting_body(call, meeting))
+        context = self._context(call, "/onlineMeetings(%s)/$entity" % call.query["$select"].replace(" ", ""))
+        return Response(200, self._selected(call, meeting.entity, context))
 
     def patch_meeting(self, call, meeting_id):
         meeting = self._meeting(call, meeting_id)
@@ -684,11 +739,13 @@ class GraphService:
         meeting = self._meeting(call, meeting_id)
         body = call.json()
         attendees, kind = validate_sms(body, reminder, self.emu.modes["sms_legacy_bodies"])
+        action = "sendVirtualAppointmentReminderSms" if reminder else "sendVirtualAppointmentSms"
+        profiles.check_sms(self.emu, call.user, attendees, action)
         self.emu.store.write()
         # "body" is the request body exactly as received, so tests can assert on its shape (key names included).
         self.emu.store.sms.append({
             "tenant_id": call.principal.tenant.id, "user_id": call.user.id, "meeting_id": meeting.id,
-            "action": "sendVirtualAppointmentReminderSms" if reminder else "sendVirtualAppointmentSms",
+            "action": action,
             "type": kind, "attendees": attendees, "time": format_datetime(self.emu.now()),
             "body": copy.deepcopy(body), "request_id": call.request_id, "client_request_id": call.client_request_id,
         })
@@ -743,9 +800,7 @@ class GraphService:
         where = "requests[%d]" % index
         if not isinstance(item, dict):
             raise bad_request("Invalid batch payload: %s must be an object." % where)
-        unknown = set(item) - {"id", "method", "url", "headers", "body", "dependsOn", "atomicityGroup"}
-        if unknown:
-            raise bad_request("Invalid batch payload: %s has unknown property '%s'." % (where, sorted(unknown)[0]))
+        # Keys Graph does not know (msgraph-core always sends "depends_on") are ignored, not refused: graph-today.md 5.
         item_id = item.get("id")
         if not isinstance(item_id, str) or not item_id:
             raise bad_request("Invalid batch payload: %s.id is required and must be a string." % where)
@@ -771,30 +826,17 @@ class GraphService:
 
     @staticmethod
     def _batch_order(items):
-        by_id = {i["id"].lower(): i for i in items}
+        """The run order: the request order, once every dependsOn names an EARLIER request (ids are
+        case-insensitive); a dependency on an unknown, a later or the same request refuses the whole batch as
+        Graph does ("Invalid dependency for request Id ...", graph-today.md 5)."""
+        earlier = set()
         for item in items:
             for dep in item["dependsOn"]:
-                if dep.lower() not in by_id or dep.lower() == item["id"].lower():
-                    raise bad_request("Invalid batch payload: request '%s' depends on unknown request '%s'."
-                                      % (item["id"], dep))
-        ordered, done, visiting = [], set(), set()
-
-        def visit(item):
-            key = item["id"].lower()
-            if key in done:
-                return
-            if key in visiting:
-                raise bad_request("Invalid batch payload: dependsOn forms a cycle at '%s'." % item["id"])
-            visiting.add(key)
-            for dep in item["dependsOn"]:
-                visit(by_id[dep.lower()])
-            visiting.discard(key)
-            done.add(key)
-            ordered.append(item)
-
-        for item in items:
-            visit(item)
-        return ordered
+                if dep.lower() not in earlier:
+                    raise bad_request("Invalid dependency for request Id '%s': '%s' is not the id of an earlier "
+                                      "request in the batch." % (item["id"], dep))
+            earlier.add(item["id"].lower())
+        return list(items)
 
     def _batch_call(self, outer, item):
         """The Call for one batch item, with its own log seq and the outer request's credentials."""
@@ -830,10 +872,14 @@ class GraphService:
                 bad_body = True
         if body is not None and not isinstance(body, dict):
             bad_body = True
-        if re.match(r"^(https?:|/?(beta|v1\.0)/)", item["url"], re.IGNORECASE) or bad_body:
+        if re.match(r"^(https?:|/?(beta|v1\.0)/)", item["url"], re.IGNORECASE):
+            # An absolute or versioned url fails this item only, as Graph parses it: its first segment ('https:',
+            # 'beta', 'v1.0') is not a resource (graph-today.md 5; msgraph-sdk-python#1015).
+            segment = next(part for part in item["url"].split("/") if part)
+            return self._batch_refuse(sub, bad_request("Resource not found for the segment '%s'." % segment))
+        if bad_body:
             return self._batch_refuse(sub, bad_request(
-                "Invalid batch request url or body: urls are relative to the version, e.g. /me/onlineMeetings, and "
-                "bodies are JSON objects or base64 of a JSON object."))
+                "Invalid batch request body: bodies are JSON objects or base64 of a JSON object."))
         sub.body = body
         if sub.method in WRITE_METHODS and sub.body is None and sub.method != "DELETE":
             sub.raw_body = b""

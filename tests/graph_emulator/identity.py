@@ -8,6 +8,7 @@ Handlers take plain values (method, path segments, query, form, headers, base UR
 import secrets
 import string
 import time
+import urllib.parse
 import uuid
 
 import jwt
@@ -41,6 +42,7 @@ class IdentityService:
         self.device_codes = {}    # device_code -> flow record
         self.user_codes = {}      # user_code -> device_code
         self.refresh_tokens = {}  # refresh token -> grant record
+        self.consents = {}        # (tenant id, client id, user id) -> every delegated scope consented so far
 
     # -- routing ------------------------------------------------------------------------------------------
     def handle(self, method, segments, query, form, headers, base_url):
@@ -66,18 +68,21 @@ class IdentityService:
             return "/msi/token", self.managed_identity(query, headers, app_service=True)
         if segs == ["metadata", "identity", "oauth2", "token"] and method == "GET":
             return "/metadata/identity/oauth2/token", self.managed_identity(query, headers, app_service=False)
-        if len(segs) >= 2 and segs[0] == "common" and segs[1] == "discovery" and method == "GET":
+        if segs[:3] == ["common", "discovery", "instance"] and method == "GET":
             return "/common/discovery/instance", self.instance_discovery(query, base_url)
         if len(segs) == 3 and segs[0] == "common" and segs[1] == "userrealm" and method == "GET":
             return "/common/userrealm", self.user_realm(segs[2])
         if len(segs) < 2:
             return None, None
         tenant_key, rest = segs[0], segs[1:]
-        if rest in (["v2.0", ".well-known", "openid-configuration"], [".well-known", "openid-configuration"]) \
-                and method == "GET":
+        if rest == ["v2.0", ".well-known", "openid-configuration"] and method == "GET":
             return "/{tenant}/v2.0/.well-known/openid-configuration", self.openid_configuration(tenant_key, base_url)
+        if rest == [".well-known", "openid-configuration"] and method == "GET":
+            return "/{tenant}/.well-known/openid-configuration", self.openid_configuration_v1(tenant_key, base_url)
         if rest == ["discovery", "v2.0", "keys"] and method == "GET":
-            return "/{tenant}/discovery/v2.0/keys", (200, {"keys": []}, {})
+            return "/{tenant}/discovery/v2.0/keys", self.keys(tenant_key, base_url)
+        if rest == ["discovery", "keys"] and method == "GET":
+            return "/{tenant}/discovery/keys", self.keys(tenant_key, base_url)
         if rest == ["oauth2", "v2.0", "token"] and method == "POST":
             return "/{tenant}/oauth2/v2.0/token", self.token(tenant_key, form, base_url + "/" + "/".join(segs))
         if rest == ["oauth2", "v2.0", "devicecode"] and method == "POST":
@@ -98,11 +103,11 @@ class IdentityService:
         return tenant
 
     def openid_configuration(self, tenant_key, base_url):
+        """The v2.0 OpenID configuration (what MSAL reads; v2.0 tokens would validate against it)."""
         tenant = self._tenant(tenant_key, allow_common=True)
-        issuer_tenant = tenant.id if tenant else "{tenantid}"
         prefix = "%s/%s" % (base_url, tenant_key)
         return 200, {
-            "issuer": "%s/%s/v2.0" % (base_url, issuer_tenant),
+            "issuer": self._v2_issuer(tenant, base_url),
             "authorization_endpoint": prefix + "/oauth2/v2.0/authorize",
             "token_endpoint": prefix + "/oauth2/v2.0/token",
             "device_authorization_endpoint": prefix + "/oauth2/v2.0/devicecode",
@@ -117,12 +122,48 @@ class IdentityService:
             "cloud_instance_name": "microsoftonline.com",
         }, {}
 
+    def openid_configuration_v1(self, tenant_key, base_url):
+        """The v1.0 OpenID configuration: the one Graph's (v1.0) access tokens validate against (graph-today.md 4.1:
+        issuer ``https://sts.windows.net/{tid}/``, keys at ``/{tenant}/discovery/keys``)."""
+        tenant = self._tenant(tenant_key, allow_common=True)
+        prefix = "%s/%s" % (base_url, tenant_key)
+        return 200, {
+            "issuer": "https://sts.windows.net/%s/" % (tenant.id if tenant else "{tenantid}"),
+            "authorization_endpoint": prefix + "/oauth2/authorize",
+            "token_endpoint": prefix + "/oauth2/token",
+            "device_authorization_endpoint": prefix + "/oauth2/devicecode",
+            "jwks_uri": prefix + "/discovery/keys",
+            "end_session_endpoint": prefix + "/oauth2/logout",
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "scopes_supported": ["openid"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "microsoft_multi_refresh_token": True,
+            "tenant_region_scope": "EU",
+            "cloud_instance_name": "microsoftonline.com",
+        }, {}
+
+    @staticmethod
+    def _v2_issuer(tenant, base_url):
+        return "%s/%s/v2.0" % (base_url, tenant.id if tenant else "{tenantid}")
+
+    def keys(self, tenant_key, base_url):
+        """The signing keys (JWKS) both discovery documents point to: the emulator's one RSA key and certificate."""
+        tenant = self._tenant(tenant_key, allow_common=True)
+        return 200, self.emu.tokens.jwks(self._v2_issuer(tenant, base_url)), {}
+
     @staticmethod
     def instance_discovery(query, base_url):
+        """Instance discovery answers for the tenant of the ``authorization_endpoint`` asked about (``common`` when
+        none is given), as Entra does: MSAL then reads that tenant's OpenID configuration."""
         host = base_url.split("://", 1)[1]
         hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        asked = urllib.parse.urlsplit(query.get("authorization_endpoint") or "").path.strip("/").split("/")[0]
+        tenant_key = asked or "common"
         return 200, {
-            "tenant_discovery_endpoint": base_url + "/common/v2.0/.well-known/openid-configuration",
+            "tenant_discovery_endpoint": "%s/%s/v2.0/.well-known/openid-configuration" % (base_url, tenant_key),
             "api-version": query.get("api-version", "1.1"),
             "metadata": [{"preferred_network": hostname, "preferred_cache": hostname, "aliases": [hostname, host]}],
         }, {}
@@ -148,9 +189,10 @@ class IdentityService:
                                 "parameter: 'client_id'.")
         if grant == "client_credentials":
             app = self._app(tenant, client_id)
-            self._authenticate_client(app, form, token_endpoint, required=True)
+            client_auth = self._authenticate_client(app, form, token_endpoint, required=True)
             resource = self._resource(form.get("scope"), app_only=True)
-            return self._app_token(tenant, app.client_id, app.object_id, app.application_permissions, resource)
+            return self._app_token(tenant, app.client_id, app.object_id, app.application_permissions, resource,
+                                   client_auth=client_auth, app_name=app.name)
         if grant == "password":
             username = form.get("username") or ""
             tenant = tenant or self.emu.directory.tenant_of_upn(username)
@@ -158,14 +200,14 @@ class IdentityService:
                 raise IdentityError(400, "invalid_grant", 50034, "The user account %s does not exist in the "
                                     "directory." % username)
             app = self._app(tenant, client_id)
-            self._authenticate_client(app, form, token_endpoint, required=not app.public)
+            client_auth = self._authenticate_client(app, form, token_endpoint, required=not app.public)
             user = tenant.find_user(username)
             password = form.get("password") or ""
             if user is None or not user.password or not secrets.compare_digest(user.password, password):
                 raise IdentityError(400, "invalid_grant", 50126, "Error validating credentials due to invalid "
                                     "username or password.")
             scopes, resource = self._delegated_scopes(app, form.get("scope"))
-            return self._user_token(tenant, app, user, scopes, resource, form.get("scope"))
+            return self._user_token(tenant, app, user, scopes, resource, form.get("scope"), client_auth)
         if grant == DEVICE_GRANT:
             return self._redeem_device_code(tenant, client_id, form)
         if grant == "refresh_token":
@@ -175,13 +217,13 @@ class IdentityService:
                                     "the refresh token is not valid for this client.")
             tenant = self.emu.directory.find_tenant(record["tenant_id"])
             app = self._app(tenant, client_id)
-            self._authenticate_client(app, form, token_endpoint, required=not app.public)
+            client_auth = self._authenticate_client(app, form, token_endpoint, required=not app.public)
             user = tenant.users.get(record["user_id"]) if tenant else None
             if user is None:
                 raise IdentityError(400, "invalid_grant", 50034, "The user account does not exist in the directory.")
             requested = form.get("scope") or record["scope"]
             scopes, resource = self._delegated_scopes(app, requested)
-            return self._user_token(tenant, app, user, scopes, resource, requested)
+            return self._user_token(tenant, app, user, scopes, resource, requested, client_auth)
         raise IdentityError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type "
                             "'%s'." % grant)
 
@@ -244,8 +286,8 @@ class IdentityService:
         resource, name = scope.rpartition("/")[::2]
         if not resource:
             return "https://graph.microsoft.com", scope
-        if resource in GRAPH_RESOURCES or resource == self.emu.public_url:
-            return resource, name
+        if resource.rstrip("/") in GRAPH_RESOURCES:  # Graph of any cloud; never the emulator's own URL
+            return resource.rstrip("/"), name
         raise IdentityError(400, "invalid_resource", 500011, "The resource principal named %s was not found in the "
                             "tenant. This can happen if the application has not been installed by the administrator "
                             "of the tenant." % resource)
@@ -273,17 +315,21 @@ class IdentityService:
                                     "the application with ID '%s' for the scope '%s'." % (app.client_id, name))
         return granted, resource
 
-    def _app_token(self, tenant, app_id, object_id, roles, resource):
+    def _app_token(self, tenant, app_id, object_id, roles, resource, client_auth=None, app_name=None):
         lifetime = self.emu.modes["token_lifetime_s"]
         token = self.emu.tokens.issue_access_token(tenant.id, app_id, resource, roles=roles, object_id=object_id,
-                                                   lifetime=lifetime)[0]
+                                                   lifetime=lifetime, client_auth=client_auth, app_name=app_name)[0]
         return 200, {"token_type": "Bearer", "expires_in": int(lifetime), "ext_expires_in": int(lifetime),
                      "access_token": token, "scope": resource + "/.default"}, dict(NO_STORE)
 
-    def _user_token(self, tenant, app, user, scopes, resource, requested_scope):
+    def _user_token(self, tenant, app, user, scopes, resource, requested_scope, client_auth=None):
         lifetime = self.emu.modes["token_lifetime_s"]
-        token = self.emu.tokens.issue_access_token(tenant.id, app.client_id, resource, user=user, scopes=scopes,
-                                                   lifetime=lifetime)[0]
+        # scp is every scope this user has consented to for this app so far, not only this request's (ENTRA: "the
+        # set of scopes ... for which the client application has requested (and received) consent").
+        consented = self.consents.setdefault((tenant.id, app.client_id, user.id), set())
+        consented |= set(scopes)
+        token = self.emu.tokens.issue_access_token(tenant.id, app.client_id, resource, user=user, scopes=consented,
+                                                   lifetime=lifetime, client_auth=client_auth, app_name=app.name)[0]
         refresh = secrets.token_urlsafe(48)
         self.refresh_tokens[refresh] = {"tenant_id": tenant.id, "client_id": app.client_id, "user_id": user.id,
                                         "scope": requested_scope}
@@ -393,7 +439,7 @@ class IdentityService:
                 return fail(400, "invalid_request", "Required metadata header not specified")
             resource_id = query.get("msi_res_id")
         resource = query.get("resource", "")
-        if resource.rstrip("/") not in GRAPH_RESOURCES and resource.rstrip("/") != self.emu.public_url:
+        if resource.rstrip("/") not in GRAPH_RESOURCES:
             return fail(400, "invalid_resource", "AADSTS500011: The resource principal named %s was not found in "
                         "the tenant." % resource)
         found = None
@@ -408,7 +454,7 @@ class IdentityService:
                         else "Identity not found")
         tenant, mi = found
         status, body = self._app_token(tenant, mi.client_id, mi.object_id, mi.application_permissions,
-                                       resource.rstrip("/"))[:2]
+                                       resource.rstrip("/"), client_auth="assertion")[:2]
         expires_on = int(time.time()) + body["expires_in"]
         out = {"access_token": body["access_token"], "expires_on": str(expires_on), "resource": resource,
                "token_type": "Bearer", "client_id": mi.client_id}

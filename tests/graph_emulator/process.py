@@ -36,12 +36,15 @@ class EmulatorProcess:
     """A running emulator: its printed endpoints, a TLS-configured requests session, and control helpers.
 
     ``EmulatorProcess.live`` lists the ones this process started and has not stopped (the test suite arms the
-    check-mode fence of each around an ``ansible-playbook --check`` run)."""
+    check-mode fence of each around an ``ansible-playbook --check`` run).
+
+    ``profile`` ("documented" or "current", profiles.py) starts it with ``--profile``; None leaves the emulator's
+    default (documented).  ``set_profile`` switches a running one; ``reset`` goes back to the start profile."""
 
     live = []
 
-    def __init__(self, args=(), python=None, env=None):
-        self.args = list(args)
+    def __init__(self, args=(), python=None, env=None, profile=None):
+        self.args = list(args) + (["--profile", profile] if profile is not None else [])
         self.python = python or sys.executable
         self.env = env
         self.proc = None
@@ -118,8 +121,36 @@ class EmulatorProcess:
             raise RuntimeError("control %s %s failed: %s %s" % (method, name, response.status_code, response.text))
         return response.json()
 
-    def reset(self):
-        return self.control("POST", "reset")
+    def reset(self, profile=None):
+        """Back to the initial seed and the start modes, the start profile included, unless ``profile`` names one."""
+        return self.control("POST", "reset", {"profile": profile} if profile is not None else None)
+
+    def profile(self):
+        """``{"profile", "start_profile", "profiles"}``."""
+        return self.control("GET", "profile")
+
+    def set_profile(self, profile):
+        """Switch to "documented" or "current" until the next switch or reset."""
+        return self.control("POST", "profile", {"profile": profile})
+
+    def access_policy(self, app_id=None, user_id=None, everyone=False, grant=True, tenant_id=None):
+        """Grant (or, ``grant=False``, revoke) the app's access policy for one user (id or UPN) or, ``everyone``,
+        the whole tenant; defaults: the default app, the default tenant."""
+        body = {"app_id": app_id or self.defaults["client_id"], "grant": grant}
+        if everyone:
+            body["global"] = True
+        else:
+            body["user_id"] = user_id or self.defaults["user_id"]
+        if tenant_id:
+            body["tenant_id"] = tenant_id
+        return self.control("POST", "access-policy", body)
+
+    def set_user(self, user_id=None, tenant_id=None, **attributes):
+        """Change a user's attributes, e.g. ``set_user(teams_premium=False)`` (default: the default user)."""
+        body = dict(attributes, user_id=user_id or self.defaults["user_id"])
+        if tenant_id:
+            body["tenant_id"] = tenant_id
+        return self.control("POST", "user", body)
 
     def seed(self, document):
         return self.control("POST", "seed", document)
