@@ -125,6 +125,7 @@ def tenants(count):
             "key": key, "name": name, "prefix": prefix, "zone": zone, "areas": areas, "business": business,
             "id": stable_uuid("tenant", key), "domain": "%s.onmicrosoft.com" % key,
             "client_id": stable_uuid("app", key),
+            "public_client_id": stable_uuid("public-app", key),
             "secret": "emu~%s.%s" % (key, hashlib.sha256(("secret/" + key).encode()).hexdigest()[:32]),
             "secret_env": "%s_CLIENT_SECRET" % key.upper(),
             "organizers": [],
@@ -146,6 +147,8 @@ def organizers(count, tenant_list):
             "upn": "%s@%s" % (local, tenant["domain"]),
             "display_name": name + (" " + suffix if suffix else ""),
             "id": stable_uuid("user", tenant["key"], local),
+            "password": "emu~pw.%s" % hashlib.sha256(("password/%s/%s" % (tenant["key"], local)).encode())
+            .hexdigest()[:16],
             "tenant": tenant, "appointments": [],
             "cursor": None,
         }
@@ -279,18 +282,28 @@ def seed(tenant_list):
     return {"tenants": [{
         "id": tenant["id"],
         "domain": tenant["domain"],
-        "users": [{"id": o["id"], "upn": o["upn"], "display_name": o["display_name"]} for o in tenant["organizers"]],
+        # Each organizer can also sign in as themselves (delegated: what today's Graph needs for the client join link
+        # and the SMS), through the tenant's public client app registration.
+        "users": [{"id": o["id"], "upn": o["upn"], "display_name": o["display_name"], "password": o["password"]}
+                  for o in tenant["organizers"]],
         "apps": [{
             "client_id": tenant["client_id"],
             "name": "%s appointments automation" % tenant["name"],
             "public": False,
             "secrets": [tenant["secret"]],
             "application_permissions": ["OnlineMeetings.ReadWrite.All", "VirtualAppointment.ReadWrite.All",
-                                        "VirtualAppointmentNotification.Send"],
+                                        "VirtualAppointmentNotification.Send", "User.Read.All"],
+        }, {
+            "client_id": tenant["public_client_id"],
+            "name": "%s scheduling sign-in" % tenant["name"],
+            "public": True,
+            "delegated_permissions": ["OnlineMeetings.ReadWrite", "VirtualAppointment.Read",
+                                      "VirtualAppointment.ReadWrite", "VirtualAppointmentNotification.Send", "User.Read"],
         }],
         "access_policies": [{"app_ids": [tenant["client_id"]], "users": [o["id"] for o in tenant["organizers"]]}],
         # Not read by the emulator: what the demo and the tests need to know about this tenant.
-        "example": {"key": tenant["key"], "name": tenant["name"], "secret_env": tenant["secret_env"]},
+        "example": {"key": tenant["key"], "name": tenant["name"], "secret_env": tenant["secret_env"],
+                    "public_client_id": tenant["public_client_id"]},
     } for tenant in tenant_list]}
 
 
