@@ -62,7 +62,7 @@ ATTENDEE_ID = "b0b0b0b0-1111-4222-8333-444455556666"
 pytestmark = [pytest.mark.filterwarnings("ignore:This class is deprecated:DeprecationWarning"),
               pytest.mark.filterwarnings("ignore:GetQueryParameters is deprecated:DeprecationWarning")]
 MACHINE_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
-          "AZURE_REGIONAL_AUTHORITY_NAME", "MSAL_FORCE_REGION", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT")
+               "AZURE_REGIONAL_AUTHORITY_NAME", "MSAL_FORCE_REGION", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT")
 
 
 # -- configuration of Microsoft's clients (options only) ---------------------------------------------------------------
