@@ -35,14 +35,16 @@ DEFAULT_PURGE_LIMIT = "50%"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-def _is_object_id(user):
+def is_object_id(user):
+    """Whether ``user`` is an object ID (a GUID) rather than a user principal name."""
     return isinstance(user, str) and bool(_GUID.match(user))
 
 
 # ---------------------------------------------------------------- reading
 
 def ledger_entries(ledger, where="ledger"):
-    """A ledger's ``appointments`` mapping (external_id -> {user, online_meeting_id, organizer_id?}) from either the
+    """A ledger's ``appointments`` mapping (external_id -> {user, online_meeting_id, organizer_id?,
+    client_join_web_url?}) from either the
     whole ledger document ({"format": 1, "appointments": {...}}) or the mapping itself; {} for none.  Every problem
     at once, each naming the entry (``where.<external_id>``)."""
     if not ledger:
@@ -66,8 +68,9 @@ def ledger_entries(ledger, where="ledger"):
                             % (where, external_id, _shown(entry)))
             continue
         out[str(external_id)] = {"user": entry.get("user"), "online_meeting_id": meeting_id}
-        if entry.get("organizer_id"):
-            out[str(external_id)]["organizer_id"] = entry["organizer_id"]
+        for key in ("organizer_id", "client_join_web_url"):
+            if isinstance(entry.get(key), str) and entry[key]:
+                out[str(external_id)][key] = entry[key]
     if problems:
         raise ValidationError(problems)
     return out
@@ -135,16 +138,18 @@ class Recorder:
     before the request leaves.  ``after(ops, answers)``: the meeting ID (and organizer object ID) of every createOrGet
     that answered, and the removal of every entry whose meeting was deleted (or was already gone)."""
 
-    def __init__(self, ledger_file):
+    def __init__(self, ledger_file, spellings=None):
         self.ledger = ledger_file
+        # The organizer as the task spells it, by the object ID a request path names it with (organizers.py).
+        self.spellings = {fold(key): value for key, value in (spellings or {}).items()}
 
-    @staticmethod
-    def _creates(ops):
+    def _creates(self, ops):
         for index, op in enumerate(ops):
             if op.get("method") == "POST" and op.get("path", "").endswith("/onlineMeetings/createOrGet"):
                 external_id = (op.get("body") or {}).get("externalId")
                 if external_id:
-                    yield index, external_id, _user_of(op["path"])
+                    user = _user_of(op["path"])
+                    yield index, external_id, self.spellings.get(fold(user), user)
 
     def before(self, ops):
         entries, changed = self.ledger.entries, False
@@ -166,6 +171,9 @@ class Recorder:
             organizer_id = organizer_of(answer.body)
             if organizer_id:
                 entry["organizer_id"] = organizer_id
+            known = entries.get(external_id) or {}
+            if known.get("client_join_web_url") and known.get("online_meeting_id") == entry["online_meeting_id"]:
+                entry["client_join_web_url"] = known["client_join_web_url"]  # the same meeting keeps its link
             if entries.get(external_id) != entry:
                 entries[external_id] = entry
                 changed = True
@@ -180,6 +188,18 @@ class Recorder:
                 if key is not None:
                     del entries[key]
                     changed = True
+        if changed:
+            self.ledger.save()
+
+    def join_links(self, links):
+        """Record the client join link of each meeting the ledger lists: ``links`` is {external_id: link}."""
+        changed = False
+        for external_id, link in links.items():
+            entry = self.ledger.entries.get(external_id)
+            if entry is not None and link and entry.get("online_meeting_id") and \
+                    entry.get("client_join_web_url") != link:
+                entry["client_join_web_url"] = link
+                changed = True
         if changed:
             self.ledger.save()
 
@@ -222,9 +242,15 @@ class Organizers:
         mine = self.identity(user)
         if mine in (self.identity(entry.get("user")), fold(entry.get("organizer_id"))):
             return True
-        if _is_object_id(mine) != _is_object_id(self.identity(entry.get("user"))):
+        if is_object_id(mine) != is_object_id(self.identity(entry.get("user"))):
             return None
         return False
+
+
+def known_ids(ledger, where="ledger"):
+    """Folded UPN -> the organizer's object ID, for every ledger entry that recorded both."""
+    return {fold(entry["user"]): entry["organizer_id"] for entry in ledger_entries(ledger, where).values()
+            if entry.get("user") and entry.get("organizer_id") and not is_object_id(entry["user"])}
 
 
 def with_ledger(entries, ledger, purge=False, where="ledger"):

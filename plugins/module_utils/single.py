@@ -10,13 +10,13 @@ documentation, their argument spec and ``main()``."""
 
 from __future__ import annotations
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, sms
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models, organizers, sms
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import Predicted
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import (
     Item, Reconciler, read_appointments)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    appointment_problems, id_problems, ids_problems, meeting_problems)
+    APP_ONLY_METHODS, appointment_problems, delegated_only, id_problems, ids_problems, meeting_problems)
 
 GLOBAL_ONLY_WARNING = ("Microsoft documents the virtual appointment SMS actions for the global cloud only; cloud is "
                        "%s.")
@@ -27,9 +27,22 @@ def _options(problems):
     return [problem.replace("options.", "", 1) for problem in problems]
 
 
+def _object_id(module, client, user):
+    """The organizer's object ID when the sign-in is the application's own (Graph takes no UPN then:
+    organizers.py); ``user`` as given otherwise."""
+    if user is None or module.settings.method not in APP_ONLY_METHODS:
+        return user
+    ids, errors = organizers.resolve(client, [user])
+    for error in errors.values():
+        raise error
+    return organizers.object_id(ids, user)
+
+
 def _reconcile_one(module, item, part):
     """Reconcile one item; fail with its error; the result dict's common part and the diff of ``part``."""
-    result = Reconciler(module.client(), module.check_mode).run([item])[0]
+    client = module.client()
+    item.user = _object_id(module, client, item.user)
+    result = Reconciler(client, module.check_mode).run([item])[0]
     if result.error is not None:
         raise result.error
     out = {"changed": result.changed, "action": result.action}
@@ -83,10 +96,13 @@ def virtual_appointment_info(module):
                 for problem in id_problems(value, "online_meeting_ids[%d]" % index, "online_meeting_id")]
     if params.get("user") is not None:
         problems += id_problems(params["user"], "user", "user")
+    if params["include_join_web_url"]:
+        problems += delegated_only(params, "include_join_web_url", "the client join link (getVirtualAppointmentJoinWebUrl)")
     if problems:
         raise ValidationError(problems)
-    answers = read_appointments(module.client(), [(params.get("user"), mid) for mid in ids],
-                                include_join_web_url=params["include_join_web_url"])
+    client = module.client()
+    user = _object_id(module, client, params.get("user"))
+    answers = read_appointments(client, [(user, mid) for mid in ids], include_join_web_url=params["include_join_web_url"])
     entries = []
     for meeting_id, (view, join, error) in zip(ids, answers):
         if error is not None:
@@ -110,6 +126,7 @@ def virtual_appointment_sms(module):
     except ValidationError as exc:
         named = set(problem.split(":", 1)[0] for problem in problems)
         problems += [problem for problem in exc.problems if problem.split(":", 1)[0] not in named]
+    problems += delegated_only(params, "auth_method", "the virtual appointment SMS (%s)" % sms.SMS_ACTION)
     if problems:
         raise ValidationError(problems)
     for warning in operation["warnings"]:

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
+    CollectionError, ConfigurationError)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.retry import RetrySettings
 # The rules (validate.py); show, type_name, not_a_string and id_problems are also imported from here by callers.
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import (
@@ -81,6 +82,21 @@ def connection_spec(**module_options):
 def default_token_cache_path():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "cloudcomms.virtual_appointments", "msal_token_cache.json")
+
+
+def delegated_only(params, option, what):
+    """[problem] when ``option`` asks for ``what`` Graph serves to delegated tokens only (the client join link, the
+    virtual appointment SMS: graph-today.md 3) and the sign-in is the application's own; [] otherwise (also when no
+    sign-in is configured: that is reported where the client is made)."""
+    try:
+        method = choose_auth_method(params)
+    except CollectionError:
+        return []
+    if method not in APP_ONLY_METHODS:
+        return []
+    return ["%s: %s is served to delegated tokens only, and auth_method %s signs in as the application: sign in as "
+            "the organizer - the sign_in module (device code) then auth_method device_code, auth_method "
+            "username_password, or the access_token of a signed-in user" % (option, what, method)]
 
 
 def choose_auth_method(params, environ=None):
