@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import exports, items, ledger, models, sms
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import (
+    exports, items, ledger, models, organizers, sms)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
     CollectionError, ValidationError, error_dict)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
@@ -24,14 +25,12 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ki
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_notification import NOTIFICATION
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
     ABSENT, DELETED, FAILED, PRESENT, UNCHANGED)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item, Reconciler, Result
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    APP_ONLY_METHODS, choose_auth_method)
+    APP_ONLY_METHODS, delegated_only)
 
-DELEGATED_ONLY = ("include_join_web_url: the client join link (getVirtualAppointmentJoinWebUrl) is served to delegated "
-                  "tokens only, and auth_method %s signs in as the application: sign in as the organizer - the sign_in "
-                  "module (device code) then auth_method device_code, auth_method username_password, or an "
-                  "access_token of a signed-in user")
+JOIN_LINK_WHAT = "the client join link (getVirtualAppointmentJoinWebUrl)"
+SMS_WHAT = "the virtual appointment SMS (sendVirtualAppointmentSms)"
 
 
 def to_item(where, spec, notification=None, appointment_resource=True, join_link=False):
@@ -39,11 +38,13 @@ def to_item(where, spec, notification=None, appointment_resource=True, join_link
     entry's state, the meeting's client join link when ``join_link`` (and present), and the SMS their changes call
     for when ``notification`` (``{"types", "time_zone"}``) is given."""
     state = spec.get("state") or PRESENT
+    appointment = models.desired_appointment(spec)
+    appointment.setdefault("external_appointment_id", spec["external_id"])
     states, desired = {MEETING.name: state}, {MEETING.name: models.desired_meeting(spec)}
+    # Not managed (today's flow): kept as the item's data, for the SMS that name its clients, never sent.
+    desired[APPOINTMENT.name] = appointment if state == PRESENT or not appointment_resource else None
     if appointment_resource:
-        appointment = models.desired_appointment(spec)
-        appointment.setdefault("external_appointment_id", spec["external_id"])
-        states[APPOINTMENT.name], desired[APPOINTMENT.name] = state, appointment if state == PRESENT else None
+        states[APPOINTMENT.name] = state
     if join_link and state == PRESENT:
         states[JOIN_LINK.name] = PRESENT
     if notification is not None:
@@ -82,6 +83,7 @@ class Batch:
         self.ledger_file = ledger_file
         self.not_purged = not_purged
         self.pending = pending or []
+        self.known_ids = {}  # folded UPN -> object ID, as the ledger recorded them
 
 
 def labelled(given, names):
@@ -137,9 +139,10 @@ def _gather(params, names):
     if params["purge"] and params["ledger"] is None and not params["ledger_path"]:
         problems.append("purge: needs ledger (only what the ledger lists is ever purged)")
     problems += [problem for problem in [ledger.parse_limit(params["purge_limit"])[1]] if problem]
-    if not params["appointment_resource"] and params.get("notify_sms") and params["notify_sms"].get("enabled"):
-        problems.append("notify_sms: not supported with appointment_resource false yet (the SMS of this batch are "
-                        "planned from the appointment's writes): send them with virtual_appointment_sms")
+    if params["include_join_web_url"]:
+        problems += delegated_only(params, "include_join_web_url", JOIN_LINK_WHAT)
+    if params.get("notify_sms") and params["notify_sms"].get("enabled"):
+        problems += delegated_only(params, "notify_sms", SMS_WHAT)
     if problems:
         raise ValidationError(problems)
     if params["appointments_file"]:
@@ -155,6 +158,7 @@ def _gather(params, names):
         known, where = ledger.document(batch.ledger_file.entries), batch.ledger_file.path
     if known is not None:
         given = entries
+        batch.known_ids = ledger.known_ids(known, where)
         entries = ledger.with_ledger(entries, known, params["purge"], where)
         batch.pending = sorted(key for key, entry in ledger.ledger_entries(known, where).items()
                                if not entry["online_meeting_id"])
@@ -229,15 +233,31 @@ def notify_plan(options, entries):
 def run(module):
     params = module.params
     entries, source, notify, batch = gather(params)
-    if params["include_join_web_url"] and choose_auth_method(params) in APP_ONLY_METHODS:
-        raise ValidationError([DELEGATED_ONLY % choose_auth_method(params)])  # before any request (or sign-in)
     client = module.client(concurrency=params["concurrency"])
-    recorder = ledger.Recorder(batch.ledger_file) if batch.ledger_file else None
+    ids, unresolved = {}, {}
+    if module.settings.method in APP_ONLY_METHODS:  # Graph takes object IDs only from application tokens
+        ids, unresolved = organizers.resolve(client, [spec.get("user") for where, spec in entries], batch.known_ids,
+                                             params["concurrency"])
+    spellings = {}
+    for where, spec in entries:
+        if items.fold(spec.get("user")) in ids:
+            spellings.setdefault(ids[items.fold(spec["user"])], spec["user"])
+    recorder = ledger.Recorder(batch.ledger_file, spellings) if batch.ledger_file else None
     engine = Reconciler(client, module.check_mode, params["concurrency"], recorder=recorder)
+    given = entries
+    entries = [(where, dict(spec, user=organizers.object_id(ids, spec.get("user")))) for where, spec in entries]
     entries, done, resolved = resolve_pending(engine, entries)
+    for index, done_result in done.items():
+        done_result["user"] = given[index][1].get("user")
     running, skipped = [], []
     for index, (where, spec) in enumerate(entries):
         if index in done:
+            continue
+        unknown = unresolved.get(items.fold(given[index][1].get("user")))
+        if unknown is not None:  # its organizer's object ID could not be read: nothing is sent for it
+            result = Result(Item(where, user=given[index][1].get("user")))
+            result.fail(unknown, MEETING.name)
+            done[index] = item_result(given[index][1], result, False)
             continue
         if (spec.get("state") or PRESENT) == ABSENT and not spec.get("online_meeting_id"):
             skipped.append(index)
@@ -250,14 +270,16 @@ def run(module):
     results = engine.run([pair[1] for pair in running], progress=getattr(module, "progress", None))
     out = [None] * len(entries)
     warned = set()
+    engine.record(lambda hook: hook.join_links({result.item.external_id: result.view(JOIN_LINK.name)
+                                                for result in results if JOIN_LINK.state(result.item) is not None}))
     for index, result in zip((pair[0] for pair in running), results):
-        out[index] = item_result(entries[index][1], result, module.diff_mode)
+        out[index] = item_result(given[index][1], result, module.diff_mode)
         for warning in result.warnings:
             if warning not in warned:
                 warned.add(warning)
                 module.warn(warning)
     for index in skipped:
-        spec = entries[index][1]
+        spec = given[index][1]
         out[index] = {"external_id": spec.get("external_id"), "user": spec.get("user"), "state": ABSENT,
                       "online_meeting_id": None,
                       "join_web_url": None, "appointment_client_join_web_url": None, "action": UNCHANGED,

@@ -48,17 +48,26 @@ def plan_notification(item, observed, planned):
 
 
 def _calls_for(item, observed, writes):
-    """``(message type, (before|after, the write it goes with), clients)`` for the planned ``writes``, or Nones."""
-    appointment = observed.view("appointment")
+    """``(message type, (before|after, the write it goes with), clients)`` for the planned ``writes``, or Nones.
+
+    With the appointment resource managed, its clients are those Graph holds (a cancellation) or will hold (the
+    task's); in today's flow (the meeting alone, ``appointment_resource`` false) they are the task's, and the
+    meeting's create by createOrGet is what a confirmation follows."""
+    desired = item.desired.get("appointment") or {}
+    if "appointment" in item.states:
+        appointment = observed.view("appointment")
+        created = "appointment_create" if "appointment_create" in writes else None
+    else:
+        appointment = desired
+        created = "meeting_create" if observed.created("meeting") else None
     for delete in ("meeting_delete", "appointment_delete"):
         if delete in writes:
             if appointment is None:
                 break
             return CANCELLATION, ("before", delete), appointment.get("appointment_clients")
     else:
-        desired = item.desired.get("appointment") or {}
-        if "appointment_create" in writes:
-            return CONFIRMATION, ("after", "appointment_create"), desired.get("appointment_clients")
+        if created:
+            return CONFIRMATION, ("after", created), desired.get("appointment_clients")
         patch = writes.get("meeting_patch")
         if patch is not None and appointment is not None:
             meeting = observed.view("meeting")

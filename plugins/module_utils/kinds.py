@@ -147,6 +147,11 @@ class Observed:
         part = self.parts.get(name)
         return part.etag if part is not None else None
 
+    def created(self, name):
+        """Whether kind ``name``'s resource was just created by an ensure (createOrGet answered 201)."""
+        part = self.parts.get(name)
+        return part is not None and part.action == CREATED
+
 
 class Predicted(BatchResult):
     """The answer check mode predicts for a write that was not sent (Reconciler.write)."""

@@ -171,6 +171,12 @@ class Reconciler:
             self.recorder.after(ops, answers)
         return answers
 
+    def record(self, what):
+        """Let the ledger's recorder (if any) record more of a run - ``what(recorder)`` - on a real run only: like
+        the writes, check mode records nothing (this and ``write`` are where the engine reads check mode)."""
+        if self.recorder is not None and not self.check_mode:
+            what(self.recorder)
+
     def _send_direct(self, op):
         """One write as a request of its own (the SMS module's one SMS), answered like a $batch sub-request."""
         try:
@@ -215,6 +221,8 @@ class Reconciler:
         self._round(results, "ensure", self.write, "took_ensure")
         for result in results:
             for kind in KINDS:
+                if result.parts[kind.name].action == CREATED:
+                    result.written.add(kind.name + "_create")  # what an ``after`` write can follow
                 if kind.parent and result.parts[kind.parent].action == CREATED:
                     result.parts[kind.name].view = result.parts[kind.name].before = None  # a new parent is empty
         self._round(results, "read_found", self._read, "took_read")

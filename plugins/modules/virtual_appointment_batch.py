@@ -205,7 +205,8 @@ options:
         C(createOrGet), and - with O(include_join_web_url) - the client join link; the appointment options of the
         items are then checked as always but never sent (the scheduling system keeps them).
       - With V(true) on today's Graph, the items fail with one message that names the retirement and this option.
-      - O(notify_sms) needs V(true) for now.
+      - With V(false), O(notify_sms) confirms a meeting that C(createOrGet) made, reschedules one whose start or end
+        moved, and announces a delete, each to the O(appointments[].appointment_clients) the task gives.
     type: bool
     default: true
   include_join_web_url:
@@ -301,6 +302,9 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ batch.summary }}"
 
+# Graph sends these SMS for signed-in users only, so these tasks sign in as the organizer: export AZURE_CLIENT_ID (a public
+# client app registration), AZURE_USERNAME and AZURE_PASSWORD, or run the sign_in playbook once and set
+# auth_method: device_code. An application's secret or certificate is refused before any request.
 - name: Provision and text each client a confirmation (once; a reschedule or a cancellation when they change)
   cloudcomms.virtual_appointments.virtual_appointment_batch:
     appointments:

@@ -54,6 +54,9 @@ EXAMPLES = r"""
     external_id: A-1001
   register: meeting
 
+# Graph serves the client join link for signed-in users only, so these tasks sign in as the organizer: export AZURE_CLIENT_ID (a public
+# client app registration), AZURE_USERNAME and AZURE_PASSWORD, or run the sign_in playbook once and set
+# auth_method: device_code. An application's secret or certificate is refused before any request.
 - name: Read its appointment and the client join link
   cloudcomms.virtual_appointments.virtual_appointment_info:
     user: adele.vance@contoso.onmicrosoft.com

@@ -115,6 +115,9 @@ EXAMPLES = r"""
     end_date_time: "2026-12-01T15:45:00-06:00"
   register: meeting
 
+# Graph sends these SMS for signed-in users only, so these tasks sign in as the organizer: export AZURE_CLIENT_ID (a public
+# client app registration), AZURE_USERNAME and AZURE_PASSWORD, or run the sign_in playbook once and set
+# auth_method: device_code. An application's secret or certificate is refused before any request.
 - name: Confirm the appointment to its clients by SMS
   cloudcomms.virtual_appointments.virtual_appointment_sms:
     user: adele.vance@contoso.onmicrosoft.com

@@ -3,11 +3,13 @@ virtualAppointment resource is gone, and every module that touches it fails with
 retirement and what works today - never Graph's bare 400 - in check mode too; a missing application access policy
 names the Teams PowerShell cmdlets that grant one. The meeting itself works on both profiles."""
 
+import copy
 import csv
 
 import pytest
 
 from tests.conftest import emulator_env
+from tests.graph_emulator.directory import DEFAULT_SEED
 
 RETIRED = "Microsoft retired the virtualAppointment resource in 2023"
 TODAY = "appointment_resource: false"
@@ -102,10 +104,12 @@ subject: Loan review
 
 
 # -- today's flow: the meeting by external ID and its client join link, the appointment's data never sent ----------
-def delegated_env(emulator):
-    """Signed in as the organizer (username and password): Graph serves the join link to delegated tokens only."""
+def delegated_env(emulator, tmp_path):
+    """Signed in as the organizer (username and password): Graph serves the join link to delegated tokens only.  The
+    token cache goes to the test's directory, never to ~/.cache."""
     d = emulator.defaults
     env = emulator_env(emulator)
+    env["CLOUDCOMMS_GRAPH_TOKEN_CACHE_PATH"] = str(tmp_path / "tokens" / "msal_token_cache.json")
     del env["AZURE_CLIENT_SECRET"]
     env.update({"AZURE_CLIENT_ID": d["public_client_id"], "AZURE_USERNAME": d["user_upn"],
                 "AZURE_PASSWORD": d["user_password"]})
@@ -124,9 +128,9 @@ def todays_batch(count=3, **options):
 
 @pytest.mark.parametrize("profile", ["documented", "current"])
 def test_todays_flow_makes_meetings_with_client_join_links_and_never_touches_the_retired_resource(
-        emulator, ansible_playbook, profile):
+        emulator, ansible_playbook, profile, tmp_path):
     emulator.set_profile(profile)
-    env = delegated_env(emulator)
+    env = delegated_env(emulator, tmp_path)
     playbook = todays_batch(include_join_web_url="true")
     seq = emulator.metrics()["seq"]
     planned = ansible_playbook(playbook, env=env, args=["--check", "--diff"]).result("batch")
@@ -165,7 +169,8 @@ def test_the_role_in_todays_flow_puts_the_client_join_links_in_its_report(curren
         "virtual_appointments_organizer": d["user_id"], "virtual_appointments_tenant": "contoso",
         "virtual_appointments_connection": {"auth_method": "username_password", "tenant_id": d["tenant_id"],
                                             "client_id": d["public_client_id"], "username": d["user_upn"],
-                                            "password": d["user_password"]},
+                                            "password": d["user_password"],
+                                            "token_cache_path": str(tmp_path / "tokens" / "cache.json")},
         "virtual_appointments_appointment_resource": False, "virtual_appointments_include_join_web_url": True,
         "virtual_appointments_report_dir": str(tmp_path / "report"), "virtual_appointments_ledger_dir": "",
         "virtual_appointments": items}
@@ -180,3 +185,66 @@ def test_the_role_in_todays_flow_puts_the_client_join_links_in_its_report(curren
         rows = list(csv.DictReader(handle))
     assert [row["external_id"] for row in rows] == ["today-r%d" % i for i in range(4)]
     assert all(row["client_join_web_url"].startswith("https://") and row["action"] == "created" for row in rows), rows
+
+
+@pytest.mark.parametrize("profile", ["documented", "current"])
+def test_todays_flow_texts_each_new_meetings_clients_once_and_plans_it_in_check_mode(
+        emulator, ansible_playbook, profile, tmp_path):
+    emulator.set_profile(profile)
+    env = delegated_env(emulator, tmp_path)
+    user = emulator.defaults["user_id"]
+    items = "".join("  - {external_id: today-s%d, user: %s, subject: Review %d, start_date_time: "
+                    "'2026-12-10T1%d:00:00Z', end_date_time: '2026-12-10T1%d:30:00Z', appointment_clients: "
+                    "[{display_name: Client %d, email_address: 'c%d@example.com', sms_capable_phone_number: "
+                    "'+1 312 555 01%02d'}]}\n" % (i, user, i, i, i, i, i, 40 + i) for i in range(3))
+    playbook = play(task("batch", "virtual_appointment_batch",
+                         "appointment_resource: false\nnotify_sms: {time_zone: Central Standard Time}\n"
+                         "appointments:\n%s" % items))
+    planned = ansible_playbook(playbook, env=env, args=["--check", "--diff"]).result("batch")
+    assert not planned.get("failed"), planned
+    assert [r["notification"]["message_type"] for r in planned["appointments"]] == ["confirmation"] * 3
+    assert planned["diff"][0]["after"]["notification"]["request_body"]["messageType"] == "confirmation"
+    assert emulator.state()["sms"] == []
+    sent = ansible_playbook(playbook, env=env).result("batch")
+    assert not sent.get("failed"), sent
+    received = emulator.state()["sms"]
+    assert sorted(r["body"]["attendees"][0]["phoneNumber"] for r in received) == \
+        ["+13125550140", "+13125550141", "+13125550142"]
+    assert all(r["notification"]["sent"] for r in sent["appointments"])
+    again = ansible_playbook(playbook, env=env).result("batch")
+    assert not again.get("failed") and not again["changed"] and len(emulator.state()["sms"]) == 3, again
+
+
+# -- an organizer given by UPN, with an application sign-in ------------------------------------------------------
+def test_a_upn_is_resolved_once_to_the_object_id_so_both_spellings_are_one_organizer(current, ansible_playbook):
+    d = current.defaults
+    items = "".join("  - {external_id: today-u%d, user: '%s', subject: Review %d}\n"
+                    % (i, d["user_upn"] if i % 2 else d["user_id"], i) for i in range(4))
+    seq = current.metrics()["seq"]
+    run = ansible_playbook(play(task("batch", "virtual_appointment_batch",
+                                     "appointment_resource: false\nappointments:\n%s" % items)), env=emulator_env(current))
+    result = run.result("batch")
+    assert not result.get("failed"), result
+    assert [r["user"] for r in result["appointments"]] == [d["user_id"], d["user_upn"]] * 2  # as the task spells it
+    paths = [r.get("path") or "" for r in current.requests(since=seq, kind="graph")]
+    assert [p for p in paths if p.startswith("/users/") and "onlineMeetings" not in p] == \
+        ["/users/%s" % d["user_upn"].replace("@", "%40")], paths  # one read of the UPN's object ID
+    meeting = ansible_playbook(play(task("meeting", "online_meeting", "user: '%s'\nexternal_id: today-u1\n"
+                                         % d["user_upn"].upper())), env=emulator_env(current)).result("meeting")
+    assert not meeting.get("failed") and not meeting["changed"], meeting
+    assert meeting["online_meeting"]["id"] == result["appointments"][1]["online_meeting_id"]
+
+
+def test_without_permission_to_read_users_the_message_names_user_read_all(current, ansible_playbook):
+    seed = copy.deepcopy(DEFAULT_SEED)
+    app = next(a for a in seed["tenants"][0]["apps"] if not a.get("public"))
+    app["application_permissions"] = [p for p in app["application_permissions"] if p != "User.Read.All"]
+    current.seed(seed)
+    current.set_profile("current")
+    run = ansible_playbook(play(meeting_task(current).replace("user: %s" % current.defaults["user_id"],
+                                                              "user: %s" % current.defaults["user_upn"])
+                                .replace("      cloudcomms", "      cloudcomms", 1) + "      ignore_errors: true\n"),
+                           env=emulator_env(current))
+    result = run.result("meeting")
+    assert result.get("failed") and "User.Read.All" in result["msg"], result
+    assert current.state()["tenants"][0]["meetings"] == []

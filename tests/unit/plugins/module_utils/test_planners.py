@@ -169,3 +169,27 @@ def test_the_sms_of_a_meeting_predicted_in_check_mode_names_no_id_yet():
     ops = plan_notification(item(appointment={"appointment_clients": [PHONE]}, notify=NOTIFY), seen(None),
                             [("appointment_create", {})])
     assert "/onlineMeetings/%28new%20meeting%29/sendVirtualAppointmentSms" in ops[0][1]["path"]
+
+
+# -- the notification kind in today's flow: the meeting alone, the appointment's data kept by the task ----------
+def today(meeting_state=PRESENT, meeting=None, clients=(PHONE,)):
+    """An item of today's flow: the appointment is not managed; its clients are the task's data."""
+    return Item("appointments[0] (external_id A-1)", user=ADELE, meeting_id="M1", external_id="A-1",
+                states={"meeting": meeting_state, "notification": PRESENT},
+                desired={"meeting": meeting or {}, "appointment": {"appointment_clients": list(clients)},
+                         "notification": NOTIFY})
+
+
+def test_todays_flow_confirms_after_the_meeting_createorget_made():
+    made = Observed("M1", meeting=Part(None, True), appointment=Part())
+    made.parts["meeting"].action = "created"
+    assert sms_of(plan(today(), made)) == [("notification_confirmation", "confirmation", None, "meeting_create")]
+    assert plan(today(), seen("M1", True, MEETING)) == []  # it existed: nothing to confirm
+
+
+def test_todays_flow_reschedules_and_cancels_with_the_tasks_clients():
+    assert [entry[1] for entry in sms_of(plan(today(meeting=LATER), seen("M1", True, MEETING)))] == ["reschedule"]
+    ops = plan(today(meeting_state=ABSENT), seen("M1", True, MEETING))
+    assert sms_of(ops) == [("notification_cancellation", "cancellation", "meeting_delete", None)]
+    assert plan(today(meeting_state=ABSENT, clients=()), seen("M1", True, MEETING)) == \
+        [("meeting_delete", ops[0][1])]
