@@ -186,6 +186,33 @@ class Inventory:
         key = host.split("-", 1)[0]
         return next(t for t in self.seed["tenants"] if t["example"]["key"] == key)
 
+    def organizer_of(self, host):
+        """The seed's user entry of the host's organizer ({"id", "upn", "display_name", "password"})."""
+        upn = self.host_vars(host)["virtual_appointments_organizer"]
+        return next(u for u in self.tenant_of(host)["users"] if u["upn"].lower() == str(upn).lower())
+
+    def delegated_connection(self, host, token_cache_dir=None):
+        """A ``virtual_appointments_connection`` that signs in as the host's organizer (username and password through
+        the tenant's public client app): what Graph needs for the client join link and the SMS.  With
+        ``token_cache_dir`` each organizer's MSAL token cache is ``<dir>/<host>.json`` (else the modules' default)."""
+        tenant, user = self.tenant_of(host), self.organizer_of(host)
+        connection = {"auth_method": "username_password", "tenant_id": tenant["id"],
+                      "client_id": tenant["example"]["public_client_id"], "username": user["upn"],
+                      "password": user["password"]}
+        if token_cache_dir is not None:
+            connection["token_cache_path"] = os.path.join(str(token_cache_dir), host + ".json")
+        return connection
+
+    def use_delegated_connections(self, token_cache_dir=None, hosts=None):
+        """Give each host (or ``hosts``) its organizer's delegated connection in its host_vars, which take precedence
+        over the tenant's application connection in group_vars; returns {host: connection}."""
+        out = {}
+        for host in hosts if hosts is not None else self.hosts():
+            data = self.host_vars(host)
+            data["virtual_appointments_connection"] = out[host] = self.delegated_connection(host, token_cache_dir)
+            self.save_host_vars(host, data)
+        return out
+
 
 def playbook_env(emu, inventory, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CLOUDCOMMS_", "ANSIBLE_"))}

@@ -309,7 +309,10 @@ def test_ledger_files_are_private(role, inventory):
         assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) & 0o077 == 0, path
 
 
-def test_role_errors_name_the_role_variables(role, inventory, emulator):
+def test_role_errors_name_the_role_variables(role, inventory, emulator, tmp_path):
+    # virtual_appointments_notify_sms needs each organizer signed in as themselves (Graph serves the SMS to delegated
+    # tokens only; an application sign-in is refused before the inputs are read further: test_delegated_only.py).
+    inventory.use_delegated_connections(tmp_path / "tokens")
     host, data, dummy = first_item(inventory)
     data["virtual_appointments"][3]["appointment_clients"][0]["sms_capable_phone_number"] = "312 555 014"
     data["virtual_appointments"][1] = None

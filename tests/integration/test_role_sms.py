@@ -1,7 +1,12 @@
 """The virtual_appointments role with ``virtual_appointments_notify_sms``, through the real ansible-playbook against the
 emulator (a generated inventory of 12 appointments, 2 organizers in 2 tenants): each appointment created with a client
 phone number gets one confirmation, a re-run and check mode send nothing, a purge sends the cancellation, and the
-report rows say which SMS went.  The SMS are counted where Graph receives them (the emulator's ``sms`` state)."""
+report rows say which SMS went.  The SMS are counted where Graph receives them (the emulator's ``sms`` state).
+
+Graph serves the SMS to delegated tokens only, so each organizer signs in as themselves: its host_vars carry a
+``virtual_appointments_connection`` with username and password through the tenant's public client app
+(Inventory.use_delegated_connections), in place of the tenant's application connection from group_vars.  With that
+application connection the role is refused before any request (test_delegated_only.py)."""
 
 import pytest
 
@@ -19,7 +24,17 @@ def small(tmp_path):
 @pytest.fixture
 def role(emulator, small, tmp_path):
     emulator.seed(small.seed)
+    small.use_delegated_connections(tmp_path / "tokens")
     return Runner(emulator, small, tmp_path)
+
+
+def assert_sent_as_the_organizers(emulator, small, since=0):
+    """Every SMS request came from the tenant's public client app (a delegated token), for the signed-in organizer."""
+    public = {t["id"]: t["example"]["public_client_id"] for t in small.seed["tenants"]}
+    sms = [r for r in emulator.requests(since=since, kind="graph") if r["path"].endswith("/sendVirtualAppointmentSms")]
+    assert sms and all(r["app"] == public[r["tenant"]] for r in sms), sms
+    organizers = {small.organizer_of(host)["id"] for host in small.hosts()}
+    assert {r["user"] for r in sms} <= organizers, sms
 
 
 def phones(item):
@@ -64,6 +79,7 @@ def test_role_sends_each_sms_once(role, small, emulator):
     again = role(extra=NOTIFY)
     assert again.ok and again.changed_hosts() == [], again.why()
     assert len(emulator.state()["sms"]) == len(texted)
+    assert_sent_as_the_organizers(emulator, small)
 
     # An appointment leaves the inventory; purge deletes it and sends its cancellation first, once.
     host = next(h for h in small.hosts() if any(phones(i) for i in small.host_vars(h)["virtual_appointments"]))

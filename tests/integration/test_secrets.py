@@ -56,9 +56,30 @@ PLAYBOOK = """
       cloudcomms.virtual_appointments.virtual_appointment_info:
         {user}
         online_meeting_ids: ["{{{{ meeting.online_meeting.id }}}}"]
-        include_join_web_url: true
+        include_join_web_url: {join}
         {params}
 """
+
+# Graph serves the client join link to delegated tokens only: with an application sign-in the info task reads without
+# it, and this task asks for it and is refused before any request - its message must not carry a secret either.
+# failed_when: false, not ignore_errors: for a failed task ansible-core prints the task's lines from the playbook
+# ("Origin: ..."), and this playbook has the secrets inline, as module options.
+REFUSED_JOIN_LINK = """
+    - name: join link refused
+      cloudcomms.virtual_appointments.virtual_appointment_info:
+        {user}
+        online_meeting_ids: ["{{{{ meeting.online_meeting.id }}}}"]
+        include_join_web_url: true
+        {params}
+      register: refused
+      failed_when: false
+    - name: check the refusal
+      ansible.builtin.assert:
+        that:
+          - refused.msg is search('include_join_web_url.*delegated tokens only')
+          - refused.changed is false
+"""
+APP_ONLY = ("client_secret", "client_certificate_pem", "client_certificate_pfx", "federated_token", "managed_identity")
 
 
 def _certificate(tmp_path):
@@ -159,10 +180,15 @@ def test_no_secret_in_output_results_diffs_or_files(emulator, ansible_playbook, 
     env, params, delegated, secrets = _method_setup(emulator, tmp_path, method)
     user = "" if delegated else "user: %s" % emulator.defaults["user_id"]
     lines = "\n        ".join("%s: %s" % (k, v) for k, v in params.items())
-    playbook = PLAYBOOK.format(user=user, method=method, params=lines)
+    app_only = method in APP_ONLY
+    playbook = PLAYBOOK.format(user=user, method=method, params=lines, join="false" if app_only else "true")
+    if app_only:
+        playbook += REFUSED_JOIN_LINK.format(user=user, params=lines)
     run = ansible_playbook(playbook, env=env, args=["-vvv"], callback="default")
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-4000:]
+    assert ("include_join_web_url: the client join link (getVirtualAppointmentJoinWebUrl) is served to delegated "
+            "tokens only" in output) == app_only, output[-4000:]
     expected = "client_certificate" if method.startswith("client_certificate") else method
     assert '"auth_method": "%s"' % expected in output
     issued = emulator.control("GET", "issued-tokens")
