@@ -4,7 +4,7 @@ Every data set is an inventory from examples/inventory/generate.py (default 6 or
 example inventory) with its emulator seed; every measurement is one whole ``ansible-playbook`` run.
 
 1. N=1,000 with the role: first provision, no-op re-run, and a re-run with 10% of the items changed - wall time,
-   Graph HTTP requests against the budgets ceil(3N/20)+10 and ceil(2N/20)+10, and writes (the changed run must
+   Graph HTTP requests against the budgets ceil(3N/20)+10 and ceil(2N/20)+10 (+1 per organizer: its object ID), and writes (the changed run must
    write exactly the changed items: one appointment PATCH each).
 2. N=200, the same no-op re-run done three ways: (a) an ``ansible.builtin.uri`` loop as a careful user writes it (one
    token per tenant, createOrGet + GET per item, compare in Jinja, write only on a difference), (b) a loop of the
@@ -63,14 +63,20 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 TARGETS = {"first_s": 20.0, "noop_s": 10.0, "speedup": 30.0, "large_noop_s": 60.0, "large_rss_mb": 300.0}
 
 
+# Each organizer the inventory names by UPN costs one more request per run with an application sign-in: the read of
+# its object ID (GET /users/{upn}?$select=id), as Graph's onlineMeetings take no UPN from application tokens
+# (graph-today.md 2.1; plugins/module_utils/organizers.py). The generated inventories name organizers by UPN.
+ORGANIZERS = 6
+
+
 def first_budget(n):
     """Graph HTTP requests allowed for the first provision of n items."""
-    return math.ceil(3 * n / 20) + 10
+    return math.ceil(3 * n / 20) + 10 + ORGANIZERS
 
 
 def noop_budget(n):
     """Graph HTTP requests allowed for a re-run of n unchanged items."""
-    return math.ceil(2 * n / 20) + 10
+    return math.ceil(2 * n / 20) + 10 + ORGANIZERS
 
 
 # ------------------------------------------------------------------------------------------------------ collection
@@ -729,12 +735,12 @@ def provision(bench, results, workdir, n):
     dataset = generate(workdir, n, results.organizers, results.tenants)
     bench.fresh(dataset)
     first = bench.role(dataset, "role first N=%d" % n)
-    results.check("N=%d role first provision: Graph requests <= ceil(3N/20)+10" % n, first.requests <= first_budget(n),
+    results.check("N=%d role first provision: Graph requests <= ceil(3N/20)+10+organizers" % n, first.requests <= first_budget(n),
                   "%d <= %d" % (first.requests, first_budget(n)))
     results.check("N=%d role first provision: one meeting and one appointment written per item" % n,
                   first.writes == 2 * n, "writes %d, expected %d" % (first.writes, 2 * n))
     noop = bench.role(dataset, "role no-op N=%d" % n)
-    results.check("N=%d role no-op: Graph requests <= ceil(2N/20)+10" % n, noop.requests <= noop_budget(n),
+    results.check("N=%d role no-op: Graph requests <= ceil(2N/20)+10+organizers" % n, noop.requests <= noop_budget(n),
                   "%d <= %d" % (noop.requests, noop_budget(n)))
     _noop_checks(results, noop, n, "N=%d role" % n)
     results.curve["role_first"][n] = first.wall
@@ -811,7 +817,7 @@ def large(bench, results, workdir, n):
     _noop_checks(results, file_noop, n, "N=%d role, export file" % n)
     file_memory = bench.role(export, "role no-op N=%d (export file, memory)" % n, dense_memory=True)
     _noop_checks(results, file_memory, n, "N=%d role, export file (memory run)" % n)
-    results.check("N=%d role, export file: no-op Graph requests <= ceil(2N/20)+10" % n,
+    results.check("N=%d role, export file: no-op Graph requests <= ceil(2N/20)+10+organizers" % n,
                   file_noop.requests <= noop_budget(n), "%d <= %d" % (file_noop.requests, noop_budget(n)))
     for what, timed, sampled in (("host_vars", noop, memory), ("export file", file_noop, file_memory)):
         peak = max((timed, sampled), key=lambda run: run.pss_mb)
@@ -1002,6 +1008,8 @@ def main(argv=None):
     bench = Bench(workdir, standin=args.standin)
     approach_c = ("the batch module alone (stand-in playbook)" if bench.standin else
                   "`ansible-playbook cloudcomms.virtual_appointments.provision -i INVENTORY`")
+    global ORGANIZERS  # pylint: disable=global-statement
+    ORGANIZERS = args.organizers
     results = Results(args.organizers, args.tenants, approach_c)
     print("collection bench (%s): work directory %s; approach (c): %s" % ("quick" if args.quick else "full", workdir,
                                                                           approach_c), flush=True)
