@@ -234,18 +234,11 @@ def run(module):
     params = module.params
     entries, source, notify, batch = gather(params)
     client = module.client(concurrency=params["concurrency"])
-    ids, unresolved = {}, {}
+    given, spellings, unresolved = entries, {}, {}
     if module.settings.method in APP_ONLY_METHODS:  # Graph takes object IDs only from application tokens
-        ids, unresolved = organizers.resolve(client, [spec.get("user") for where, spec in entries], batch.known_ids,
-                                             params["concurrency"])
-    spellings = {}
-    for where, spec in entries:
-        if items.fold(spec.get("user")) in ids:
-            spellings.setdefault(ids[items.fold(spec["user"])], spec["user"])
+        entries, spellings, unresolved = organizers.of_entries(client, entries, batch.known_ids, params["concurrency"])
     recorder = ledger.Recorder(batch.ledger_file, spellings) if batch.ledger_file else None
     engine = Reconciler(client, module.check_mode, params["concurrency"], recorder=recorder)
-    given = entries
-    entries = [(where, dict(spec, user=organizers.object_id(ids, spec.get("user")))) for where, spec in entries]
     entries, done, resolved = resolve_pending(engine, entries)
     for index, done_result in done.items():
         done_result["user"] = given[index][1].get("user")

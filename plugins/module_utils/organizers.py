@@ -54,6 +54,17 @@ def resolve(client, users, known=None, concurrency=4):
     return ids, errors
 
 
+def of_entries(client, entries, known=None, concurrency=4):
+    """A batch's entries [(where, spec)] with each organizer as its object ID; the task's spelling of each object ID
+    (for the ledger); and, by folded spelling, the error of each organizer that could not be resolved."""
+    ids, errors = resolve(client, [spec.get("user") for where, spec in entries], known, concurrency)
+    spellings = {}
+    for where, spec in entries:
+        if fold(spec.get("user")) in ids:
+            spellings.setdefault(ids[fold(spec["user"])], spec["user"])
+    return [(where, dict(spec, user=object_id(ids, spec.get("user")))) for where, spec in entries], spellings, errors
+
+
 def object_id(ids, user):
     """The object ID ``resolve`` found for ``user`` (or ``user`` itself: an object ID, None, or not resolved)."""
     return ids.get(fold(user), user) if user else user

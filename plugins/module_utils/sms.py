@@ -134,18 +134,6 @@ def attendees_from_clients(clients, time_zone):
             for client in clients or () if isinstance(client, dict) and client.get("sms_capable_phone_number")]
 
 
-def notification_type(created=False, rescheduled=False, deleted=False):
-    """The message type an appointment change calls for: confirmation for a new appointment, reschedule when the
-    meeting's start or end moved, cancellation when it was deleted; None when nothing calls for an SMS."""
-    if deleted:
-        return "cancellation"
-    if created:
-        return "confirmation"
-    if rescheduled:
-        return "reschedule"
-    return None
-
-
 def action_path(user, meeting_id, action):
     """``/users/{user}/onlineMeetings/{id}/<action>`` (application) or ``/me/...`` (delegated), each value encoded."""
     owner = graph_path("me") if user is None else graph_path("users", ("user", user))

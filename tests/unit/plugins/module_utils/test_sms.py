@@ -259,14 +259,3 @@ def test_sms_operation_raises_every_problem_at_once_prefixed_with_where():
         "items[7].notify.attendees[0].time_zone: not a time zone: 'y'; give a Windows time zone name such as "
         "'Pacific Standard Time' (or an IANA name such as 'America/Los_Angeles')",
     ]
-
-
-@pytest.mark.parametrize("change, message_type", [
-    ({"created": True}, "confirmation"),
-    ({"rescheduled": True}, "reschedule"),
-    ({"deleted": True}, "cancellation"),
-    ({"created": True, "rescheduled": True}, "confirmation"),  # a new appointment is confirmed, not rescheduled
-    ({}, None),
-])
-def test_notification_type_for_a_change(change, message_type):
-    assert sms.notification_type(**change) == message_type

@@ -78,14 +78,3 @@ def test_a_meeting_moved_when_its_start_or_end_instant_changed(before, after, mo
 ])
 def test_which_failures_may_have_sent_the_sms(status, maybe):
     assert sms.may_have_been_sent(status) is maybe
-
-
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"created": True}, "confirmation"),
-    ({"rescheduled": True}, "reschedule"),
-    ({"deleted": True}, "cancellation"),
-    ({"created": True, "rescheduled": True}, "confirmation"),  # a new appointment on a moved meeting: confirmed
-    ({}, None),
-])
-def test_the_message_type_of_a_change(kwargs, expected):
-    assert sms.notification_type(**kwargs) == expected
