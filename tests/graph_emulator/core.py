@@ -70,10 +70,12 @@ class Emulator:
         self.reset_log()
 
     def save_state(self, path):
-        """Write the directory and the meetings to ``path`` (atomically) so a restart with --state-dir resumes."""
+        """Write the directory, the meetings and the Bookings data to ``path`` (atomically) so a restart with
+        --state-dir resumes."""
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump({"directory": self.directory.dump(), "store": self.store.save()}, handle)
+            json.dump({"directory": self.directory.dump(), "store": self.store.save(),
+                       "bookings": self.graph.bookings.save()}, handle)
         os.replace(tmp, path)
 
     def load_state(self, path):
@@ -82,6 +84,7 @@ class Emulator:
         self.directory.load(saved["directory"], replace=True)
         self.initial_seed = saved["directory"]
         self.store.load(saved["store"])
+        self.graph.bookings.load(saved.get("bookings"))
 
     def set_modes(self, update):
         update = validate_modes(update)

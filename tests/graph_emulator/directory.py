@@ -37,6 +37,11 @@ DEFAULT_SEED = {
                     "VirtualAppointmentNotification.Send",
                     # GET /users/{upn}?$select=id, the UPN -> object id step today's Graph needs (graph-today.md 2.1)
                     "User.Read.All",
+                    # Microsoft Bookings (bookings-api.md 3); app tokens cannot create or delete businesses.
+                    "Bookings.Read.All",
+                    "Bookings.ReadWrite.All",
+                    "BookingsAppointment.ReadWrite.All",
+                    "Bookings.Manage.All",
                 ],
                 "delegated_permissions": ["OnlineMeetings.ReadWrite", "VirtualAppointment.ReadWrite"],
             },
@@ -50,6 +55,11 @@ DEFAULT_SEED = {
                     "VirtualAppointment.ReadWrite",
                     "VirtualAppointmentNotification.Send",
                     "User.Read",
+                    # Microsoft Bookings (bookings-api.md 3): business create/delete/publish need Bookings.Manage.All.
+                    "Bookings.Read.All",
+                    "Bookings.ReadWrite.All",
+                    "BookingsAppointment.ReadWrite.All",
+                    "Bookings.Manage.All",
                 ],
             },
         ],

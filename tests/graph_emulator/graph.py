@@ -13,7 +13,7 @@ import re
 import uuid
 from urllib.parse import parse_qsl, unquote
 
-from . import profiles, users
+from . import bookings, profiles, users
 from .errors import GraphError, bad_request, injected, not_found, throttled, user_not_found
 from .fence import FenceError
 from .store import format_datetime, parse_datetime
@@ -123,6 +123,8 @@ def resolve(segments, version="beta"):
     if not segments:
         raise not_found("Resource not found for the segment ''.", code="NotFound")
     head = segments[0].lower()
+    if head == "solutions":
+        return bookings.resolve(segments)  # Microsoft Bookings: bookings.py
     if head == "onlinemeeting":
         # The path the early documentation printed; the real service answered 400 (issue DC#1939).
         raise bad_request("Resource not found for the segment 'onlineMeeting'.")
@@ -170,6 +172,7 @@ METHODS = {
     "sendVirtualAppointmentReminderSms": {"POST": ("appointment.sms", "Send", "send_reminder_sms")},
     "user": {"GET": (users.PERMISSION, "Get", "get_user")},
 }
+METHODS.update(bookings.METHODS)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -381,6 +384,7 @@ def validate_sms(body, reminder, legacy_allowed):
 class GraphService:
     def __init__(self, emulator):
         self.emu = emulator
+        self.bookings = bookings.Bookings(emulator)
 
     # -- pipeline -----------------------------------------------------------------------------------------
     def dispatch(self, call, principal=None):
@@ -487,6 +491,8 @@ class GraphService:
     def authorize(self, principal, permission, verb, owner_kind, owner_id):
         if permission == users.PERMISSION:
             return users.authorize(principal, owner_id)
+        if permission in bookings.PERMISSIONS:
+            return bookings.authorize(principal, permission)
         delegated, application = profiles.permissions(self.emu, permission, PERMISSIONS[permission])
         tenant = principal.tenant
         if principal.user is not None:
@@ -519,6 +525,10 @@ class GraphService:
     @staticmethod
     def _no_user(owner_id):
         return user_not_found(owner_id)
+
+    def booking_call(self, call, ids):
+        status, body, headers = self.bookings.handle(call, ids)
+        return Response(status, body, headers)
 
     def get_user(self, call, _meeting_id):
         return Response(200, users.view(self.emu.public_url, call.version, call.user, call.query.get("$select")))
