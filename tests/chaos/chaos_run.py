@@ -116,14 +116,11 @@ CHAOS_MAX_RETRIES = 20
 
 def generate(out, appointments, organizers=6, tenants=2, start="2026-12-07"):
     load_generator().generate(appointments, organizers, tenants, out, start)
-    group_vars = os.path.join(out, "group_vars")
-    for name in os.listdir(group_vars):
-        with open(os.path.join(group_vars, name), encoding="utf-8") as handle:
-            text = handle.read()
-        if text.rstrip().endswith("}}") and "virtual_appointments_connection:" in text:  # a tenant's connection
-            with open(os.path.join(group_vars, name), "a", encoding="utf-8") as handle:
-                handle.write("  max_retries: %d\n" % CHAOS_MAX_RETRIES)
-    return Inventory(out)
+    inventory = Inventory(out)
+    for tenant in inventory.seed["tenants"]:  # group_vars/<tenant>.yml ends with its virtual_appointments_connection
+        with open(os.path.join(out, "group_vars", tenant["example"]["key"] + ".yml"), "a", encoding="utf-8") as handle:
+            handle.write("  max_retries: %d\n" % CHAOS_MAX_RETRIES)
+    return inventory
 
 
 # ------------------------------------------------------------------------------------------------------ state

@@ -22,7 +22,7 @@ import uuid
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import GraphError, bad_request, not_found, throttled
+from .errors import GraphError, bad_request, check_granted, not_found, throttled
 
 PREFIX = "/solutions/bookingBusinesses"
 BUSINESS_LIST_LIMIT = 500        # section 5: "limited to 500 mailboxes", no paging
@@ -147,26 +147,10 @@ def resolve(segments):
 
 def authorize(principal, permission):
     """Section 3's matrix, the same in both profiles; returns the signed-in user (None for app tokens)."""
-    delegated, application = PERMISSIONS[permission]
-    if principal.user is not None:
-        if delegated is None:
-            # Section 3: getStaffAvailability "Not supported" with delegated permissions; 403 [inf].
-            raise GraphError(403, "Forbidden", "This API does not support delegated permissions. Use application "
-                             "permissions.")
-        if not principal.permissions & delegated:
-            raise GraphError(403, "Forbidden", "Missing scope permissions on the request. API requires one of '%s'. "
-                             "Scopes on the request '%s'." % (", ".join(sorted(delegated)),
-                                                              ", ".join(sorted(principal.permissions))))
-        return principal.user
-    if application is None:
-        # Section 3: "Not supported" with application permissions; the status is undocumented, 403 [inf].
-        raise GraphError(403, "Forbidden", "This API does not support application permissions. Use delegated "
-                         "permissions.")
-    if not principal.permissions & application:
-        raise GraphError(403, "Forbidden", "Missing role permissions on the request. API requires one of '%s'. "
-                         "Roles on the request '%s'." % (", ".join(sorted(application)),
-                                                         ", ".join(sorted(principal.permissions))))
-    return None
+    # Section 3: getStaffAvailability is "Not supported" with delegated permissions, business create and delete with
+    # application permissions (None in PERMISSIONS).
+    check_granted(principal, *PERMISSIONS[permission])
+    return principal.user
 
 
 # --------------------------------------------------------------------------------------------------------

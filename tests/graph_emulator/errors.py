@@ -39,6 +39,24 @@ def user_not_found(key):
                      % key, code="Request_ResourceNotFound")
 
 
+# graph-today.md section 3 / bookings-api.md section 3: an API "Not supported" with a permission type; the status
+# Graph answers is undocumented, 403 is our inference [inf].
+NOT_SUPPORTED = "This API does not support %s permissions. Use %s permissions."
+
+
+def check_granted(principal, delegated, application):
+    """Raise Graph's 403 unless the token holds one of the permissions its type needs: ``delegated`` scopes for a
+    user's token, ``application`` roles for an app's (None: that type is not supported)."""
+    user = principal.user is not None
+    needed, kind, other = (delegated, "scope", "application") if user else (application, "role", "delegated")
+    if needed is None:
+        raise GraphError(403, "Forbidden", NOT_SUPPORTED % ("delegated" if user else "application", other))
+    if not principal.permissions & needed:
+        raise GraphError(403, "Forbidden", "Missing %s permissions on the request. API requires one of '%s'. %ss on "
+                         "the request '%s'." % (kind, ", ".join(sorted(needed)), kind.capitalize(),
+                                                ", ".join(sorted(principal.permissions))))
+
+
 def throttled(retry_after, message="Please retry again later."):
     return GraphError(429, "TooManyRequests", message, headers={"Retry-After": str(retry_after)},
                       inner={"code": "429", "message": "Please retry after", "status": "429"})

@@ -14,7 +14,7 @@ import uuid
 from urllib.parse import parse_qsl, unquote
 
 from . import bookings, profiles, users
-from .errors import GraphError, bad_request, injected, not_found, throttled, user_not_found
+from .errors import GraphError, bad_request, check_granted, injected, not_found, throttled, user_not_found
 from .fence import FenceError
 from .store import format_datetime, parse_datetime
 from .tokens import TokenError
@@ -496,10 +496,7 @@ class GraphService:
         delegated, application = profiles.permissions(self.emu, permission, PERMISSIONS[permission])
         tenant = principal.tenant
         if principal.user is not None:
-            if not principal.permissions & delegated:
-                raise GraphError(403, "Forbidden", "Missing scope permissions on the request. API requires one of "
-                                 "'%s'. Scopes on the request '%s'." % (", ".join(sorted(delegated)),
-                                                                        ", ".join(sorted(principal.permissions))))
+            check_granted(principal, delegated, application)
             if owner_kind == "me":
                 return principal.user
             user = tenant.find_user(owner_id)
@@ -510,11 +507,7 @@ class GraphService:
             return user
         if owner_kind == "me":
             raise bad_request("/me request is only valid with delegated authentication flow.")
-        profiles.check_application_supported(application)
-        if not principal.permissions & application:
-            raise GraphError(403, "Forbidden", "Missing role permissions on the request. API requires one of '%s'. "
-                             "Roles on the request '%s'." % (", ".join(sorted(application)),
-                                                             ", ".join(sorted(principal.permissions))))
+        check_granted(principal, delegated, application)
         user = profiles.app_owner(self.emu, tenant, owner_id)
         if user is None:
             raise self._no_user(owner_id)

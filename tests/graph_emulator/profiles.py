@@ -42,10 +42,6 @@ CURRENT_PERMISSIONS = {
     "appointment.sms": ({"VirtualAppointmentNotification.Send"}, None),
 }
 
-# graph-today.md section 3: the current docs say "Not supported" for application permissions; the status Graph
-# answers is undocumented, 403 is our inference [inf].
-APP_NOT_SUPPORTED = "This API does not support application permissions. Use delegated permissions."
-
 # graph-today.md section 3 [doc]: SMS needs "a valid United States phone number"; a NANP number in E.164 form
 # (+1, area code and exchange starting 2-9) is what we check [inf]: NANP numbers of Canada and the Caribbean pass.
 _US_PHONE = re.compile(r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$")
@@ -74,11 +70,6 @@ def permissions(emu, key, documented):
     if current(emu):
         return CURRENT_PERMISSIONS.get(key, documented)
     return documented
-
-
-def check_application_supported(application):
-    if application is None:
-        raise GraphError(403, "Forbidden", APP_NOT_SUPPORTED)
 
 
 def app_owner(emu, tenant, owner_id):
