@@ -107,8 +107,9 @@ options:
   api_version:
     description:
       - Graph API version. The virtualAppointment resource exists in V(beta) only.
+      - When not set, V(beta) for the online meeting and virtual appointment modules, V(v1.0) for the Bookings
+        modules (C(booking_*)).
     type: str
-    default: beta
     choices: [beta, v1.0]
   validate_certs:
     description:

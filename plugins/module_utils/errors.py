@@ -31,6 +31,15 @@ class ValidationError(CollectionError):
         return {"msg": "Invalid input: " + "; ".join(self.problems), "problems": self.problems}
 
 
+class PlanError(ValidationError):
+    """What Graph holds makes an item's desired state impossible (found after the reads, before any write of the
+    item): ``part`` names the kind whose plan refused it."""
+
+    def __init__(self, problems, part=None):
+        super().__init__(problems)
+        self.part = part
+
+
 class ConfigurationError(CollectionError):
     """Connection or authentication options that cannot work together (no request was made)."""
 

@@ -30,7 +30,7 @@ except ImportError as _exc:  # pragma: no cover - reported by the module with mi
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import retry
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
-    GraphError, TransportError, ValidationError, parse_graph_error)
+    CollectionError, GraphError, TransportError, ValidationError, parse_graph_error)
 
 BATCH_LIMIT = 20
 # Retries due within this long of each other go out in one $batch (a wait is never cut short for it, only
@@ -236,6 +236,36 @@ class BatchResult:
 
     def __repr__(self):
         return "BatchResult(status=%r, error=%r)" % (self.status, self.error)
+
+
+MAX_PAGES = 10000  # a list longer than this many pages is refused rather than read forever
+
+
+def follow_pages(client, answer):
+    """Complete a list ``answer`` (a BatchResult whose body has ``value``) with every further page: each
+    ``@odata.nextLink`` is fetched in turn, as Graph wants (serially), and its ``value`` appended; the body's
+    nextLink is dropped at the end.  A nextLink must point under the client's Graph base URL: the token is never
+    sent anywhere else.  A page that fails makes ``answer`` that failure."""
+    body = answer.body if isinstance(answer.body, dict) else {}
+    values = body.setdefault("value", [])
+    link, pages = body.pop("@odata.nextLink", None), 1
+    while link:
+        if not link.startswith(client.base_url + "/") or pages >= MAX_PAGES:
+            answer.status, answer.error = None, TransportError(
+                "Graph's @odata.nextLink %s is not under %s (or the list passed %d pages): refused"
+                % (link[:200], client.base_url, MAX_PAGES), "GET", link)
+            return answer
+        try:
+            page = client.request("GET", link[len(client.base_url):]).json()
+        except GraphError as exc:
+            answer.status, answer.error = exc.status, exc
+            return answer
+        except CollectionError as exc:
+            answer.status, answer.error = None, exc
+            return answer
+        values.extend(page.get("value") or [])
+        link, pages = page.get("@odata.nextLink"), pages + 1
+    return answer
 
 
 class _Pending:

@@ -19,7 +19,8 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.gr
 
 PRESENT, ABSENT = "present", "absent"
 CREATED, UPDATED, DELETED, UNCHANGED, FAILED = "created", "updated", "deleted", "unchanged", "failed"
-WRITTEN = (CREATED, UPDATED, DELETED)
+CANCELLED = "cancelled"  # a Bookings appointment cancelled (its customers told); it leaves the calendar
+WRITTEN = (CREATED, UPDATED, DELETED, CANCELLED)
 
 
 class Part:
@@ -84,7 +85,8 @@ class Kind(abc.ABC):
         """Record what an ensure answered."""
 
     def read_found(self, result):
-        """The GET of the resource once an ensure found its parent (it existed), or None."""
+        """The GET of the resource once it was found - by an ensure (its parent existed) or in a list the read
+        answered (a list holds only some of its properties) - or None."""
         return None
 
     def plan(self, item, observed, planned=()):

@@ -67,7 +67,8 @@ class GraphModule:
     With ``args`` (the task's options), the module runs in this process (InProcessModule) and ``run(fn)`` returns the
     result instead of exiting."""
 
-    def __init__(self, argument_spec, supports_check_mode=True, args=None, check_mode=False, diff=False, **kwargs):
+    def __init__(self, argument_spec, supports_check_mode=True, args=None, check_mode=False, diff=False,
+                 api_version="beta", **kwargs):
         # The module's own options as the task gave them, before the argument spec converts them (``subject: no``
         # would be "False", ``external_id: 0755`` "493"): values of another type are refused, naming the option.
         raw = basic._load_params() if args is None else args  # pylint: disable=protected-access
@@ -75,6 +76,7 @@ class GraphModule:
         spec = connection_spec(**(relaxed_spec(argument_spec) if problems else argument_spec))
         self._client = None
         self.settings = None
+        self.api_version = api_version  # the Graph version when the task sets none
         # Called with each slice's progress by engines that report it (the in-process action plugin shows it at -v;
         # a module process cannot print).
         self.progress = None
@@ -107,7 +109,7 @@ class GraphModule:
                 self.module.fail_json(msg=missing_required_lib("requests"), exception=str(graph.REQUESTS_IMPORT_ERROR))
             if not auth.HAS_MSAL and self.params.get("auth_method") != "access_token":
                 self.module.fail_json(msg=missing_required_lib("msal"), exception=str(auth.MSAL_IMPORT_ERROR))
-            self.settings = ConnectionSettings(self.params)
+            self.settings = ConnectionSettings(self.params, api_version=self.api_version)
             if self.settings.verify is False:
                 self.warn(INSECURE_WARNING)
                 warnings.filterwarnings("ignore", message="Unverified HTTPS request")

@@ -17,8 +17,10 @@ the create it would be.
 from __future__ import annotations
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import models
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import CollectionError, GraphError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
+    CollectionError, GraphError, PlanError)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import (
+    BatchResult, follow_pages, graph_path)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_appointment import APPOINTMENT
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_join_link import JOIN_LINK
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_meeting import MEETING
@@ -29,7 +31,6 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ki
 # The kinds of an item, a parent before its children: every stage asks them in this order, and a kind's plan sees
 # the writes the kinds before it planned (the notification, last, plans the SMS those writes call for).
 KINDS = (MEETING, APPOINTMENT, JOIN_LINK, NOTIFICATION)
-KIND_OF = {kind.name: kind for kind in KINDS}
 # The write rounds of an item's plan: writes that go before another write of the item (``before``: a cancellation
 # SMS before the delete it announces), the writes, and those that go after one (``after``: sent once it succeeded).
 ROUNDS = ("before", None, "after")
@@ -61,9 +62,10 @@ class Result:
     """What happened to one item: a Part per kind (``parts[name]``: read, written, predicted), the first error, the
     parts that failed, and the warnings planning found."""
 
-    def __init__(self, item):
+    def __init__(self, item, kinds=KINDS):
         self.item = item
-        self.parts = {kind.name: Part() for kind in KINDS}
+        self.kinds = kinds
+        self.parts = {kind.name: Part() for kind in kinds}
         self.error = None
         self.failed_parts = []        # kind names whose read or write failed
         self.pending = []             # planned writes: (operation name, op)
@@ -76,13 +78,13 @@ class Result:
 
     def meeting_id(self):
         """The ID of the item's meeting: read, found, created - or the one given; None for a create predicted."""
-        root = self.parts[KINDS[0].name].view
+        root = self.parts[self.kinds[0].name].view
         return root["id"] if root else self.item.meeting_id
 
     @property
     def changed(self):
         """Whether anything was written (or would be, in check mode) - also when another part of the item failed."""
-        return any(self.parts[kind.name].action in WRITTEN for kind in KINDS if kind.resource)
+        return any(self.parts[kind.name].action in WRITTEN for kind in self.kinds if kind.resource)
 
     @property
     def failed_part(self):
@@ -98,13 +100,13 @@ class Result:
         parent changed (a meeting's subject or times)."""
         if self.error is not None:
             return FAILED
-        managed = [kind for kind in KINDS if kind.resource and kind.state(self.item) is not None]
+        managed = [kind for kind in self.kinds if kind.resource and kind.state(self.item) is not None]
         if not managed:
             return UNCHANGED
         own = self.parts[managed[-1].name].action
         if own != UNCHANGED:
             return own
-        others = [self.parts[kind.name].action for kind in KINDS if kind.resource and kind is not managed[-1]]
+        others = [self.parts[kind.name].action for kind in self.kinds if kind.resource and kind is not managed[-1]]
         if DELETED in others:
             return DELETED
         return UPDATED if any(action != UNCHANGED for action in others) else UNCHANGED
@@ -121,7 +123,7 @@ class Result:
     def diff(self):
         """before/after of the compared view of what this item manages, by kind."""
         before, after = {}, {}
-        for kind in KINDS:
+        for kind in self.kinds:
             pair = kind.diff(self)
             if pair is not None:
                 before[kind.name], after[kind.name] = pair
@@ -134,12 +136,17 @@ class Reconciler:
     # multiple of 10 keeps every slice's $batch calls full (two requests an item, 20 a call).
     SLICE = 500
 
-    def __init__(self, client, check_mode=False, concurrency=4, recorder=None):
+    def __init__(self, client, check_mode=False, concurrency=4, recorder=None, kinds=KINDS):
         # ``client``: the GraphClient, or a callable that makes it when first needed (a write in check mode needs
-        # none, so the SMS module's check mode signs in to nothing).
+        # none, so the SMS module's check mode signs in to nothing).  ``kinds``: the resource kinds of the items,
+        # a parent before its children (KINDS: the meeting family; kind_booking's for Bookings).
         self._client = client
         self.check_mode = check_mode
         self.concurrency = concurrency
+        self.kinds = tuple(kinds)
+        # An operation's name starts with its kind's name: the longest name first (booking_business_... is not
+        # booking_...).
+        self._routes = sorted(self.kinds, key=lambda kind: -len(kind.name))
         # Optional ledger hook (ledger.Recorder): before(ops) records what is about to be created, after(ops,
         # answers) what was created and deleted - on real runs only, so check mode never records anything.
         self.recorder = recorder
@@ -197,7 +204,16 @@ class Reconciler:
         return BatchResult(response.status_code, headers, body)
 
     def _read(self, ops):
-        return self.client.batch(ops, self.concurrency) if ops else []
+        """Reads in $batch; a read marked ``pages`` (a list) gets every page, followed by its nextLink."""
+        answers = self.client.batch(ops, self.concurrency) if ops else []
+        for op, answer in zip(ops, answers):
+            if op.get("pages") and answer.ok:
+                follow_pages(self.client, answer)
+        return answers
+
+    def kind_of(self, name):
+        """The kind an operation named ``name`` belongs to."""
+        return next(kind for kind in self._routes if name.startswith(kind.name + "_"))
 
     # -- the run ------------------------------------------------------------------------------------------------------
     def run(self, items, progress=None):
@@ -216,11 +232,11 @@ class Reconciler:
         return results
 
     def _run_slice(self, items):
-        results = [Result(item) for item in items]
+        results = [Result(item, self.kinds) for item in items]
         self._round(results, "read", self._read, "took_read")
         self._round(results, "ensure", self.write, "took_ensure")
         for result in results:
-            for kind in KINDS:
+            for kind in self.kinds:
                 if result.parts[kind.name].action == CREATED:
                     result.written.add(kind.name + "_create")  # what an ``after`` write can follow
                 if kind.parent and result.parts[kind.parent].action == CREATED:
@@ -228,7 +244,11 @@ class Reconciler:
         self._round(results, "read_found", self._read, "took_read")
         for result in results:
             if result.error is None:
-                result.pending = plan(result.item, Observed(result.meeting_id(), **result.parts))
+                try:
+                    result.pending = plan(result.item, Observed(result.meeting_id(), **result.parts), self.kinds)
+                except PlanError as exc:  # what was read makes the desired state impossible: this item fails
+                    result.fail(exc, exc.part)
+                    result.pending = Plan()
                 result.warnings += result.pending.warnings
         for order in ROUNDS:
             self._apply(results, order)
@@ -239,7 +259,7 @@ class Reconciler:
         ``send``; each answer goes to the kind's ``took``."""
         ops, owners = [], []
         for result in results:
-            for kind in KINDS:
+            for kind in self.kinds:
                 if result.error is not None and ask == "ensure":
                     break
                 op = getattr(kind, ask)(result) if result.error is None or ask == "read" else None
@@ -275,7 +295,7 @@ class Reconciler:
             answers = [BatchResult(None, {}, None, exc)] * len(ops)
         conflicts = []
         for (result, name, op), answer in zip(owners, answers):
-            kind = KIND_OF[name.split("_", 1)[0]]
+            kind = self.kind_of(name)
             if not second_try and kind.conflict(name, answer):
                 conflicts.append((result, kind, answer.replayed))
                 continue
@@ -285,14 +305,14 @@ class Reconciler:
             result.written.add(name)
             kind.took_write(result, name, op, answer)
             if name.endswith("_delete"):
-                self._gone_with(result, kind)
+                self._gone_with(result, kind, self.kinds)
         if conflicts:
             self._replan_conflicts(conflicts)
 
     @staticmethod
-    def _gone_with(result, parent):
+    def _gone_with(result, parent, kinds):
         """The children of a deleted resource are gone with it (deleted with it, when they existed and are managed)."""
-        for kind in KINDS:
+        for kind in kinds:
             if kind.parent == parent.name:
                 part = result.parts[kind.name]
                 if kind.state(result.item) is not None and part.before is not None \
@@ -309,20 +329,26 @@ class Reconciler:
             before = kind.part(result).before
             kind.took_read(result, answer)
             if result.error is None:
-                replan = kind.plan(result.item, Observed(result.meeting_id(), **result.parts))
+                try:
+                    replan = kind.plan(result.item, Observed(result.meeting_id(), **result.parts))
+                except PlanError as exc:
+                    result.fail(exc, exc.part)
+                    continue
                 kind.replanned(result, before, replayed, bool(replan))
                 result.pending = list(replan) + result.pending  # and the item's writes of later rounds
         self._apply([conflict[0] for conflict in conflicts], second_try=True)
 
 
 # -- the plan: pure, over the kinds -----------------------------------------------------------------------------------
-def plan(item, observed):
+def plan(item, observed, kinds=KINDS):
     """The writes that bring ``item`` from ``observed`` to its desired state: a Plan of (operation name, op) of every
     kind it manages, parent first, each kind seeing what the kinds before it planned.  A resource whose parent is to
-    be absent plans nothing: deleting the parent removes it too."""
+    be absent plans nothing: deleting the parent removes it too.  A kind raises PlanError when what was read makes
+    the desired state impossible (the item fails, nothing of it is written)."""
     ops = Plan()
-    for kind in KINDS:
-        if kind.state(item) is None or (kind.parent and KIND_OF[kind.parent].state(item) == ABSENT):
+    parents = {kind.name: kind for kind in kinds}
+    for kind in kinds:
+        if kind.state(item) is None or (kind.parent and parents[kind.parent].state(item) == ABSENT):
             continue
         planned = kind.plan(item, observed, list(ops))
         ops += planned

@@ -61,7 +61,8 @@ CONNECTION_SPEC = {
     "cloud": dict(type="str", default="global", choices=list(CLOUDS), **_env("CLOUDCOMMS_GRAPH_CLOUD")),
     "authority_host": dict(type="str", **_env("AZURE_AUTHORITY_HOST")),
     "graph_endpoint": dict(type="str", **_env("CLOUDCOMMS_GRAPH_ENDPOINT")),
-    "api_version": dict(type="str", default="beta", choices=["beta", "v1.0"]),
+    # No default: the module's (GraphModule api_version): beta for the virtualAppointment family, v1.0 for Bookings.
+    "api_version": dict(type="str", choices=["beta", "v1.0"]),
     "validate_certs": dict(type="bool", default=True, **_env("CLOUDCOMMS_GRAPH_VALIDATE_CERTS")),
     "ca_path": dict(type="path", **_env("CLOUDCOMMS_GRAPH_CA_PATH")),
     "proxy_url": dict(type="str", **_env("CLOUDCOMMS_GRAPH_PROXY_URL")),
@@ -153,7 +154,7 @@ def _value(params, key):
 class ConnectionSettings:
     """Everything the auth and HTTP layers need, resolved from module params (plain values only)."""
 
-    def __init__(self, params, environ=None):
+    def __init__(self, params, environ=None, api_version="beta"):
         self.method = choose_auth_method(params, environ)
         missing = [key for key in REQUIRED[self.method] if not params.get(key)]
         if missing:
@@ -167,7 +168,7 @@ class ConnectionSettings:
                 raise ConfigurationError("%s must be an https:// URL, got %r" % (name, url))
         self.resource = resource
         self.scope = resource + "/.default"
-        self.api_version = params.get("api_version") or "beta"
+        self.api_version = params.get("api_version") or api_version
         self.graph_base = "%s/%s" % (self.graph_endpoint, self.api_version)
         self.tenant_id = params.get("tenant_id")
         self.client_id = params.get("client_id")

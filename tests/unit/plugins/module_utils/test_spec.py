@@ -79,7 +79,7 @@ def test_task_option_beats_env_var(monkeypatch, option):
 def test_defaults_without_options_or_env():
     params = validate({}).validated_parameters
     assert (params["auth_method"], params["cloud"], params["api_version"], params["validate_certs"]) == (
-        "auto", "global", "beta", True)
+        "auto", "global", None, True)  # api_version: the module's default (beta; v1.0 for Bookings)
     assert (params["timeout"], params["max_retries"], params["retry_timeout"], params["provisioning_timeout"]) == (
         30.0, 10, 300.0, 600.0)
     assert all(params[key] is None for key in ENV_OPTIONS if key not in ("auth_method", "cloud", "validate_certs"))
