@@ -44,7 +44,7 @@ class Graph:
         self.http.close()
 
     def __call__(self, method, path, version="v1.0", token=None, **kwargs):
-        headers = {"Authorization": "Bearer " + (token or self.token)}
+        headers = dict(kwargs.pop("headers", None) or {}, Authorization="Bearer " + (token or self.token))
         return self.http.request(method, "%s/%s%s" % (self.url, version, path), headers=headers, timeout=TIMEOUT,
                                  **kwargs)
 
@@ -277,6 +277,18 @@ def test_staff_crud_and_role(graph):
     assert graph("GET", path).json()["value"] == []
 
 
+def test_scheduler_and_team_member_roles_need_the_prefer_header(graph):
+    business = new_business(graph)["id"]
+    path = "%s/%s/staffMembers" % (BASE, business)
+    made = graph("POST", path, json={"displayName": "Sam", "emailAddress": "sam@contoso.com", "role": "scheduler"},
+                 headers={"Prefer": "include-unknown-enum-members"})
+    assert made.status_code == 201 and made.json()["role"] == "scheduler"
+    assert graph("GET", "%s/%s" % (path, made.json()["id"])).json()["role"] == "unknownFutureValue"
+    assert graph("GET", path).json()["value"][0]["role"] == "unknownFutureValue"
+    preferring = graph("GET", path, headers={"Prefer": "include-unknown-enum-members"}).json()["value"][0]
+    assert preferring["role"] == "scheduler"
+
+
 def test_customer_needs_odata_type(graph):
     business = new_business(graph)["id"]
     path = "%s/%s/customers" % (BASE, business)
@@ -469,9 +481,15 @@ def test_cancel(graph):
 
 
 def soon(days=2, hours=0, minutes=0):
-    """A UTC date-time text some days from now, on the hour (section 6's lead time and advance are relative)."""
+    """A UTC date-time text some days from now (section 6's lead time and advance are relative): from a day ahead,
+    10:00 UTC on a weekday (within the default business hours, Monday to Friday 08:00-17:00), plus hours and
+    minutes; ``days=0``: now, on the hour."""
     base = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
-    return (base + datetime.timedelta(days=days, hours=hours, minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if days:
+        base = (base + datetime.timedelta(days=days)).replace(hour=10)
+        while base.weekday() >= 5:
+            base += datetime.timedelta(days=1)
+    return (base + datetime.timedelta(hours=hours, minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_appointments_app_only_rules(emulator, graph):
@@ -497,6 +515,7 @@ def test_appointments_app_only_rules(emulator, graph):
     (soon(), soon(minutes=45)),                 # not the service's duration
     (soon(days=0, hours=2), soon(days=0, hours=2, minutes=30)),  # inside minimumLeadTime P1D
     (soon(days=400), soon(days=400, minutes=30)),  # beyond maximumAdvance P365D
+    (soon(hours=8), soon(hours=8, minutes=30)),  # 18:00 UTC: outside the business hours (no staff time zone)
 ])
 def test_app_only_business_rules(emulator, graph, start, end):
     business = new_business(graph)["id"]
@@ -505,6 +524,24 @@ def test_app_only_business_rules(emulator, graph, start, end):
     app = emulator.app_token(roles=["BookingsAppointment.ReadWrite.All"])
     body = appointment_body(service["id"], start=start, end=end, staffMemberIds=[staff["id"]])
     assert_error(graph("POST", "%s/%s/appointments" % (BASE, business), token=app, json=body), 400, "BadRequest")
+
+
+def test_app_only_business_hours_follow_the_first_staff_members_time_zone(emulator, graph):
+    business = new_business(graph)["id"]
+    service = new_service(graph, business)
+    response = graph("POST", "%s/%s/staffMembers" % (BASE, business),
+                     json={"displayName": "Kenji", "emailAddress": "kenji@contoso.com", "role": "administrator",
+                           "timeZone": "Tokyo Standard Time"})
+    staff = response.json()
+    app = emulator.app_token(roles=["BookingsAppointment.ReadWrite.All"])
+    path = "%s/%s/appointments" % (BASE, business)
+    # 10:00 UTC is 19:00 in Tokyo: outside; 01:00 UTC is 10:00 in Tokyo: within.
+    late = appointment_body(service["id"], start=soon(), end=soon(minutes=30), staffMemberIds=[staff["id"]])
+    assert_error(graph("POST", path, token=app, json=late), 400, "BadRequest",
+                 "The appointment is outside the business hours.")
+    early = appointment_body(service["id"], start=soon(hours=-9), end=soon(hours=-9, minutes=30),
+                             staffMemberIds=[staff["id"]])
+    assert graph("POST", path, token=app, json=early).status_code == 201
 
 
 def test_app_only_staff_selection_and_patch_rules(emulator, graph):

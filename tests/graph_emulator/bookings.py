@@ -288,6 +288,7 @@ READ_ONLY = {"id", "createdDateTime", "lastUpdatedDateTime", "isPublished", "pub
              "membershipStatus", "duration", "filledAttendeesCount", "joinWebUrl", "anonymousJoinWebUrl",
              "selfServiceAppointmentId"}
 DURATIONS = {"defaultDuration", "preBuffer", "postBuffer"}
+HIDDEN_ROLES = {"scheduler", "teamMember"}  # section 2: "only with Prefer: include-unknown-enum-members"
 STAFF_ROLES = {"guest", "administrator", "viewer", "externalGuest", "unknownFutureValue", "scheduler",
                "teamMember"}
 # Section 5: list and calendarView omit these; only GET by id fills them.
@@ -326,16 +327,51 @@ class Bookings:
             self._epoch = self.emu.store.meetings
             self._tenants = {}
             self._in_flight = {}
-        return self._tenants.setdefault(tenant_id, {})
+        tenant = self.emu.directory.find_tenant(tenant_id)
+        seeded = self._tenants.get(tenant_id, {}).get("@seed")
+        if tenant_id not in self._tenants or (tenant is not None and tenant.bookings and seeded is not tenant):
+            self._tenants[tenant_id] = self._seeded(tenant)
+        return self._tenants[tenant_id]["businesses"]
+
+    def _seeded(self, tenant):
+        """The Bookings state a tenant starts with: the businesses of its seed (directory.Tenant.bookings)."""
+        businesses = {}
+        for spec in (tenant.bookings if tenant is not None else []):
+            domain = tenant.domain
+            business_id = spec.get("id") or "%s@%s" % (_mailbox_name(spec["displayName"]), domain)
+            entity = {"id": business_id, "displayName": spec["displayName"]}
+            entity.update(_business_defaults())
+            entity.update({k: copy.deepcopy(v) for k, v in spec.items() if k in BUSINESS_SETTABLE})
+            entity["createdDateTime"] = entity["lastUpdatedDateTime"] = self._now()
+            record = {"entity": entity, "services": {}, "staffMembers": {}, "customers": {}, "appointments": {},
+                      "customQuestions": {}}
+            for collection, defaults in (("staffMembers", STAFF_DEFAULTS), ("customQuestions", QUESTION_DEFAULTS),
+                                         ("customers", CUSTOMER_DEFAULTS), ("services", SERVICE_DEFAULTS)):
+                for child in spec.get(collection) or []:
+                    item = dict(copy.deepcopy(defaults), **_settable(child, defaults))
+                    item["id"] = child.get("id") or str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%s/%s" % (
+                        business_id, collection, child.get("displayName") or child.get("emailAddress"))))
+                    if collection == "services":  # staff named by e-mail in the seed
+                        emails = [e.lower() for e in child.get("staffMemberEmails") or []]
+                        item["staffMemberIds"] = [s["id"] for s in record["staffMembers"].values()
+                                                  if (s.get("emailAddress") or "").lower() in emails]
+                    item["createdDateTime"] = item["lastUpdatedDateTime"] = entity["createdDateTime"]
+                    record[collection][item["id"]] = item
+            businesses[business_id.lower()] = record
+        return {"@seed": tenant, "businesses": businesses}
 
     def save(self):
         """The Bookings state as JSON-ready data, for state.json (core.save_state)."""
-        return {"tenants": copy.deepcopy(self._tenants) if self._epoch is self.emu.store.meetings else {}}
+        if self._epoch is not self.emu.store.meetings:
+            return {"tenants": {}}
+        return {"tenants": {tenant_id: copy.deepcopy(state["businesses"]) for tenant_id, state in self._tenants.items()}}
 
     def load(self, saved):
         """Restore ``save()``'s data (core.load_state calls it after ``store.load``, which resets the store)."""
         self._epoch = self.emu.store.meetings
-        self._tenants = copy.deepcopy((saved or {}).get("tenants", {}))
+        self._tenants = {tenant_id: {"@seed": self.emu.directory.find_tenant(tenant_id),
+                                     "businesses": copy.deepcopy(businesses)}
+                         for tenant_id, businesses in ((saved or {}).get("tenants", {})).items()}
         self._in_flight = {}
 
     def _now(self):
@@ -400,14 +436,23 @@ class Bookings:
             self._in_flight.pop(key, None)
 
     # -- helpers ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _evolvable(call, entity):
+        """Section 2: the staff roles scheduler and teamMember are sent only to requests with ``Prefer:
+        include-unknown-enum-members``; others read ``unknownFutureValue``."""
+        if entity.get("role") in HIDDEN_ROLES and "include-unknown-enum-members" not in \
+                (call.headers or {}).get("prefer", "").lower():
+            return dict(entity, role="unknownFutureValue")
+        return entity
+
     def _context(self, call, entity, suffix):
         body = {"@odata.context": "%s/%s/$metadata#%s" % (self.emu.public_url, call.version, suffix)}
-        body.update(copy.deepcopy(entity))
+        body.update(copy.deepcopy(self._evolvable(call, entity)))
         return body
 
     def _collection_body(self, call, suffix, values, next_link=None):
         body = {"@odata.context": "%s/%s/$metadata#%s" % (self.emu.public_url, call.version, suffix),
-                "value": values}
+                "value": [self._evolvable(call, value) for value in values]}
         if next_link:
             body["@odata.nextLink"] = next_link
         return body
@@ -657,8 +702,9 @@ class Bookings:
 
     def _business_rules(self, record, service, start_dt, end_dt, staff_ids):
         """Section 6, application permissions only: the duration is the service's; minimumLeadTime and
-        maximumAdvance apply (the service's policy overrides the business's); staff need allowStaffSelection.
-        The answers are undocumented: 400 [inf].  Not modelled: business hours, staff availability, buffers."""
+        maximumAdvance apply (the service's policy overrides the business's); staff need allowStaffSelection; the time
+        lies within the business hours.  The answers are undocumented: 400 [inf].  Not modelled: staff availability
+        (working hours, personal calendars), buffers."""
         policy = dict(record["entity"].get("schedulingPolicy") or {})
         policy.update({k: v for k, v in (service.get("schedulingPolicy") or {}).items() if v is not None})
         duration = service.get("defaultDuration")
@@ -674,6 +720,37 @@ class Bookings:
             raise bad_request("The appointment starts later than the maximum advance (%s)." % policy["maximumAdvance"])
         if staff_ids and policy.get("allowStaffSelection") is False:
             raise bad_request("Staff selection is not allowed by the scheduling policy.")
+        if not self._within_business_hours(record, start_dt, end_dt, staff_ids):
+            raise bad_request("The appointment is outside the business hours.")
+
+    @staticmethod
+    def _within_business_hours(record, start_dt, end_dt, staff_ids):
+        """Section 6: "not outside business hours".  A v1.0 business has no time zone property: the hours are read
+        in the time zone of the first staff member, else UTC [inf]; the appointment must fit one time slot of its
+        day."""
+        hours = record["entity"].get("businessHours") or []
+        if not hours:
+            return True
+        staff = record["staffMembers"].get((staff_ids or [None])[0]) or {}
+        zone = datetime.timezone.utc
+        if staff.get("timeZone"):
+            try:
+                zone = ZoneInfo(WINDOWS_ZONES.get(staff["timeZone"].lower(), staff["timeZone"]))
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = datetime.timezone.utc
+        start, end = start_dt.astimezone(zone), end_dt.astimezone(zone)
+        day = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[start.weekday()]
+        last = end - datetime.timedelta(microseconds=1)
+        if last.date() != start.date():
+            return False
+        begin = start.strftime("%H:%M:%S")
+        finish = end.strftime("%H:%M:%S") if end.date() == start.date() else "24:00:00"
+        for entry in hours:
+            if entry.get("day") == day:
+                for slot in entry.get("timeSlots") or []:
+                    if slot.get("startTime", "")[:8] <= begin and finish <= slot.get("endTime", "")[:8]:
+                        return True
+        return False
 
     @staticmethod
     def _set_times(entity, start_dt, end_dt):

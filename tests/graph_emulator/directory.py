@@ -187,6 +187,12 @@ class Tenant:
                     self.policies[app_id.lower()] = None
                 elif self.policies.get(app_id.lower(), set()) is not None:
                     self.policies.setdefault(app_id.lower(), set()).update(u.lower() for u in pol.get("users", []))
+        # Microsoft Bookings businesses the tenant starts with, as Graph objects (camelCase) with their contained
+        # "services", "staffMembers", "customQuestions" and "customers" lists (bookings.Bookings builds them).
+        self.bookings = copy.deepcopy(spec.get("bookings") or [])
+        if not isinstance(self.bookings, list) or not all(isinstance(b, dict) and isinstance(b.get("displayName"), str)
+                                                          for b in self.bookings):
+            raise SeedError("%s.bookings: a list of businesses, each with a displayName" % where)
         self.spec = copy.deepcopy(spec)
 
     def find_user(self, key):
@@ -324,3 +330,22 @@ def defaults(directory):
         "user_password": user.password if user else None,
         "managed_identity_client_id": mi.client_id if mi else None,
     }
+
+
+# The Microsoft Bookings business the modules' EXAMPLES use (tests/integration/test_examples.py seeds it): Contoso
+# Bank, with the default user as its staff member and an online service with browser join.
+EXAMPLE_BUSINESS = {
+    "id": "contosobank@contoso.onmicrosoft.com", "displayName": "Contoso Bank",
+    "staffMembers": [{"displayName": "Adele Vance", "emailAddress": "adele.vance@contoso.onmicrosoft.com",
+                      "role": "administrator", "timeZone": "Europe/Berlin"}],
+    "services": [{"displayName": "Mortgage consultation", "defaultDuration": "PT30M", "isLocationOnline": True,
+                  "isAnonymousJoinEnabled": True, "staffMemberEmails": ["adele.vance@contoso.onmicrosoft.com"]}],
+    "customQuestions": [], "customers": [],
+}
+
+
+def with_bookings(seed, businesses=(EXAMPLE_BUSINESS,), tenant_index=0):
+    """A copy of ``seed`` whose tenant ``tenant_index`` starts with the Bookings ``businesses``."""
+    out = copy.deepcopy(seed)
+    out["tenants"][tenant_index]["bookings"] = copy.deepcopy(list(businesses))
+    return out
