@@ -174,3 +174,13 @@ def windows_name(name):
     """The Windows time zone ID in its canonical spelling for a Windows ID or an IANA name of the table (any case,
     surrounding blanks ignored), or None."""
     return _BY_FOLDED.get(name.strip().casefold())
+
+
+def iana_name(name):
+    """An IANA zone name for a Windows ID of the table (its main IANA zone) or an IANA name (as given), or None when
+    the Windows ID has no IANA zone here; the caller checks that the IANA name exists (zoneinfo)."""
+    windows = _BY_FOLDED.get(name.strip().casefold())
+    if windows is not None and windows.casefold() == name.strip().casefold():
+        names = _IANA_BY_WINDOWS[windows].split()
+        return names[0] if names else None
+    return name.strip()

@@ -302,6 +302,19 @@ def windows_time_zone(value, field="time_zone"):
                   "IANA name such as 'America/Los_Angeles')" % (field, show(text)))
 
 
+def zone_info(value, field="time_zone"):
+    """``(ZoneInfo, problem)``: the zone of an IANA name (``Europe/Berlin``) or a Windows time zone ID of the table
+    (``W. Europe Standard Time``, translated to its main IANA zone), or None and a problem naming the field."""
+    name = time_zones.iana_name(value) if isinstance(value, str) and value.strip() else None
+    if name is not None and ("/" in name or name in ("UTC", "GMT")):
+        try:
+            return zoneinfo.ZoneInfo(name), None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    return None, ("%s: not a time zone: %s (give an IANA name such as Europe/Berlin or a Windows name such as "
+                  "'W. Europe Standard Time')" % (field, show(value)))
+
+
 # -- flags -----------------------------------------------------------------------------------------------------------
 def flag_problems(value, field):
     """A flag: true or false (not "yes", not 1); [] when valid."""

@@ -11,6 +11,11 @@ include_join_web_url - get the variables of a user signing in as the organizer i
 seed's public client app, AZURE_USERNAME and AZURE_PASSWORD, no AZURE_CLIENT_SECRET): with the application's secret
 the modules refuse them before any request.  So their organizer must be the default seed's user, which they are.
 
+The Bookings modules' EXAMPLES (``booking_*``) run on the default seed plus the business they name
+(``directory.EXAMPLE_BUSINESS``: Contoso Bank, its staff member and its online service), signed in as the default
+seed's user: creating and deleting a business is served to delegated tokens only, and a delegated booking is not held
+to the business rules Graph applies to applications (lead time from today), so dated examples keep working.
+
 ``sign_in`` needs a person to enter the device code: a background thread plays that person, waiting for the code to
 be pending (``GET /_emulator/device/pending``) and approving it (``POST /_emulator/device/approve``).  Its token cache
 goes to a temporary path (``CLOUDCOMMS_GRAPH_TOKEN_CACHE_PATH``) so the run never touches ``~/.cache``.
@@ -23,6 +28,7 @@ import os
 import pytest
 import yaml
 
+from tests.graph_emulator.directory import DEFAULT_SEED, with_bookings
 from tests.graph_emulator.process import DevicePerson
 from tests.helpers import MODULES_DIR, emulator_env, example_playbook, examples_of
 
@@ -77,7 +83,9 @@ def test_module_examples_run_as_written(module, emulator, ansible_playbook, tmp_
                   if key.startswith("cloudcomms.") and isinstance(task[key], dict) and task[key].get("user")}
     assert organizers <= {emulator.defaults["user_upn"]}, \
         "the EXAMPLES of %s name organizers the emulator's default seed does not have: %s" % (module, organizers)
-    if needs_delegated(tasks):
+    if module.startswith("booking_"):
+        emulator.seed(with_bookings(DEFAULT_SEED))
+    if needs_delegated(tasks) or module.startswith("booking_"):
         env = delegated_env(emulator, env)
 
     if module == "sign_in":
