@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import bookings_model as model
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import PlanError
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import graph_path
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
     ABSENT, CANCELLED, CREATED, DELETED, UNCHANGED, UPDATED, Kind, Plan)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item
@@ -53,9 +53,12 @@ class BookingItem(Item):
     message."""
 
     def __init__(self, label, kind, state, desired=None, business_id=None, resource_id=None, key=None,
-                 message=None):
+                 message=None, listed=None):
         super().__init__(label, states={kind: state}, desired={kind: desired or {}})
         self.business_id, self.resource_id, self.key, self.message = business_id, resource_id, key, message
+        # A batch reads the business's list once for all its items: the entry found there by the key (a dict),
+        # False when none was, None when the item reads for itself.
+        self.listed = listed
 
 
 class BookingKind(Kind):
@@ -88,6 +91,15 @@ class BookingKind(Kind):
         item = result.item
         if self.state(item) is None:
             return None
+        if item.listed is not None:  # the batch's list read holds the answer
+            return {"given": BatchResult(200, {}, {"value": [item.listed] if item.listed else []})}
+        if item.resource_id:
+            return {"method": "GET", "path": self.address(item, item.resource_id)}
+        return self.find(item)
+
+    def reread(self, result):
+        """A conflict's re-read (after a lost create) reads the list again, whatever a batch read before."""
+        item = result.item
         if item.resource_id:
             return {"method": "GET", "path": self.address(item, item.resource_id)}
         return self.find(item)
@@ -95,8 +107,11 @@ class BookingKind(Kind):
     def took_read(self, result, answer):
         part, item = self.part(result), result.item
         if answer.ok and isinstance(answer.body, dict) and isinstance(answer.body.get("value"), list):
-            found = [entry for entry in answer.body["value"]
-                     if model.matches(model.from_graph(entry), self.key_field, item.key, self.key_casefold)]
+            if item.key is None:  # adopted by its ID (a batch's list read found it there)
+                found = [entry for entry in answer.body["value"] if entry.get("id") == item.resource_id]
+            else:
+                found = [entry for entry in answer.body["value"]
+                         if model.matches(model.from_graph(entry), self.key_field, item.key, self.key_casefold)]
             if len(found) > 1:
                 result.fail(PlanError("%s: %d %ss of business %s have %s %r; give the one to manage by its ID"
                                       % (item.label, len(found), self.graph_name, item.business_id, self.key_field,
@@ -124,10 +139,15 @@ class BookingKind(Kind):
         return "mailbox" not in code.lower() and "folder" not in code.lower()
 
     def read_found(self, result):
+        """The GET of one found in a list that leaves out part of it - only when the task compares that part (an
+        appointment's customers, reminders or notes) or the kind's list holds nothing but the key (a business)."""
         part = self.part(result)
-        if part.found and (part.note or {}).get("partial") and part.view is not None:
-            return {"method": "GET", "path": self.address(result.item, part.view["id"])}
-        return None
+        if not (part.found and (part.note or {}).get("partial") and part.view is not None):
+            return None
+        wanted = self.desired(result.item) or {}
+        if "*" not in self.by_id_only and not any(key in wanted for key in self.by_id_only):
+            return None
+        return {"method": "GET", "path": self.address(result.item, part.view["id"])}
 
     # -- the plan (pure) ------------------------------------------------------------------------------------------
     def compared(self, item, observed):
@@ -150,6 +170,10 @@ class BookingKind(Kind):
             return Plan([(self.name + "_delete", {"method": "DELETE", "path": self.address(item, actual["id"]),
                                                   "predict": (204, None)})] if actual is not None else [])
         desired, skip = self.compared(item, observed)
+        if actual is None and item.key is None:
+            raise PlanError("%s: the %s %s is not in business %s (deleted?), and without its key (%s) the task cannot "
+                            "make it again" % (item.label, self.graph_name, item.resource_id, item.business_id,
+                                               self.key_field), self.name)
         if actual is None:
             missing = [key for key in self.required_on_create if desired.get(key) is None]
             if missing:

@@ -204,11 +204,27 @@ class Reconciler:
         return BatchResult(response.status_code, headers, body)
 
     def _read(self, ops):
-        """Reads in $batch; a read marked ``pages`` (a list) gets every page, followed by its nextLink."""
-        answers = self.client.batch(ops, self.concurrency) if ops else []
-        for op, answer in zip(ops, answers):
-            if op.get("pages") and answer.ok:
+        """Reads in $batch, one answer per op in order.  A read marked ``pages`` (a list) gets every page, followed
+        by its nextLink; a read that carries its answer (``given``: a list read once for many items already holds
+        it) is not sent; identical reads of one round (many items re-reading one list) are sent once."""
+        answers, sent, first = [None] * len(ops), [], {}
+        for index, op in enumerate(ops):
+            if "given" in op:
+                answers[index] = op["given"]
+                continue
+            key = (op["method"], op["path"], tuple(sorted((op.get("headers") or {}).items())))
+            if key in first:
+                continue
+            first[key] = index
+            sent.append(index)
+        for index, answer in zip(sent, self.client.batch([ops[i] for i in sent], self.concurrency) if sent else []):
+            if ops[index].get("pages") and answer.ok:
                 follow_pages(self.client, answer)
+            answers[index] = answer
+        for index, op in enumerate(ops):
+            if answers[index] is None:
+                answers[index] = answers[first[(op["method"], op["path"],
+                                                tuple(sorted((op.get("headers") or {}).items())))]]
         return answers
 
     def kind_of(self, name):
