@@ -24,10 +24,24 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.it
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import show
 
 FORMATS = ("auto", "json", "yaml", "csv")
-# CSV cells holding structured values (JSON text), and the one-client shorthand columns.
-CSV_JSON_COLUMNS = ("appointment_clients", "settings")
-CSV_CLIENT_COLUMNS = {"client_" + key: key for key in models.CLIENT_FIELDS}
-CSV_COLUMNS = tuple(ITEM_KEYS) + tuple(CSV_CLIENT_COLUMNS)
+
+
+class Schema:
+    """What an export's items are: ``problems(where, item)`` checks one; ``duplicate(seen, where, item)`` finds a key
+    given twice; a CSV header names ``columns`` - item keys, cells of ``json_columns`` holding JSON text, and the
+    shorthand columns of one element of the ``group`` list (``{column: key}``: ``client_email_address`` ->
+    ``appointment_clients[0].email_address``)."""
+
+    def __init__(self, problems, duplicate, keys, json_columns, group, group_columns):
+        self.problems, self.duplicate = problems, duplicate
+        self.json_columns, self.group, self.group_columns = tuple(json_columns), group, dict(group_columns)
+        self.columns = tuple(keys) + tuple(self.group_columns)
+
+
+# The virtual appointments batch: CSV cells holding structured values (JSON text), and the one-client shorthand.
+MEETINGS = Schema(item_problems, _duplicate, ITEM_KEYS, ("appointment_clients", "settings"), "appointment_clients",
+                  {"client_" + key: key for key in models.CLIENT_FIELDS})
+
 # A header read with commas that holds one of these was written with another delimiter.
 CSV_OTHER_DELIMITERS = ((";", "';' (semicolon)"), ("\t", "a tab"), ("|", "'|' (pipe)"))
 MAPPING_KEYS = ("appointments",)
@@ -147,7 +161,7 @@ def _yaml_entries(path, text):
     return entries_of(name, document)
 
 
-def _csv_header(name, header):
+def _csv_header(name, header, schema=MEETINGS):
     """The item key of each column of the header row (None for a column without a name), matched case-insensitively
     with surrounding spaces stripped; raise naming every unknown or repeated column (with a hint when the header was
     written with another delimiter than a comma)."""
@@ -161,11 +175,11 @@ def _csv_header(name, header):
             problems.append("%s line 1: the column %s appears twice (columns %d and %d); give each column once"
                             % (name, column, seen[column], number))
         seen.setdefault(column, number)
-    unknown = [cell.strip() for cell, column in zip(header, columns) if column and column not in CSV_COLUMNS]
+    unknown = [cell.strip() for cell, column in zip(header, columns) if column and column not in schema.columns]
     if unknown:
         message = "%s line 1: unknown column(s) %s; known columns (any case): %s" % (
             name, ", ".join(show(cell) if not cell.isprintable() or len(cell) > 60 else cell for cell in unknown),
-            ", ".join(CSV_COLUMNS))
+            ", ".join(schema.columns))
         joined = "".join(unknown)
         delimiter = next((shown for char, shown in CSV_OTHER_DELIMITERS if char in joined), None)
         if delimiter:
@@ -177,7 +191,7 @@ def _csv_header(name, header):
     return columns
 
 
-def _csv_entries(path, text):
+def _csv_entries(path, text, schema=MEETINGS):
     """One row an appointment: columns are item keys; empty cells are not set; appointment_clients and settings
     cells hold JSON; client_display_name, client_email_address and client_sms_capable_phone_number give one client.
     A row that cannot be read into an item is yielded as ``_Broken`` (its problems)."""
@@ -187,7 +201,7 @@ def _csv_entries(path, text):
         header = next(reader, None)
         if header is None:
             return
-        columns = _csv_header(name, header)
+        columns = _csv_header(name, header, schema)
         for row in reader:
             if not row:
                 continue  # a blank line
@@ -204,9 +218,9 @@ def _csv_entries(path, text):
                     continue
                 if column is None:
                     problems.append("%s: a value in column %d, which has no name in the header" % (where, number))
-                elif column in CSV_CLIENT_COLUMNS:
-                    client[CSV_CLIENT_COLUMNS[column]] = cell
-                elif column in CSV_JSON_COLUMNS:
+                elif column in schema.group_columns:
+                    client[schema.group_columns[column]] = cell
+                elif column in schema.json_columns:
                     try:
                         item[column] = json.loads(cell)
                     except ValueError as exc:
@@ -214,9 +228,10 @@ def _csv_entries(path, text):
                 else:
                     item[column] = cell
             if client:
-                if "appointment_clients" in item:
-                    problems.append("%s: give appointment_clients or the client_* columns, not both" % where)
-                item["appointment_clients"] = [client]
+                if schema.group in item:
+                    problems.append("%s: give %s or the %s columns, not both"
+                                    % (where, schema.group, ", ".join(sorted(schema.group_columns))))
+                item[schema.group] = [client]
             yield where, (item if not problems else _Broken(problems))
     except csv.Error as exc:
         raise ValidationError("appointments_file.path: %s line %d is not valid CSV: %s" % (path, reader.line_num, exc))
@@ -246,7 +261,7 @@ class _Broken(dict):
         self.problems = problems
 
 
-def read_export(path, fmt="auto", user=None):
+def read_export(path, fmt="auto", user=None, schema=MEETINGS):
     """The entries of a scheduling-system export (JSON, YAML or CSV) and a summary of the file.
 
     With ``user``, the file is shared by organizers: every item must name its ``user``, every item of the file is
@@ -258,7 +273,8 @@ def read_export(path, fmt="auto", user=None):
     if fmt not in FORMATS[1:]:
         raise ValidationError("appointments_file.format: must be one of %s, got %r" % (", ".join(FORMATS), fmt))
     text = _text(path)
-    stream = {"json": _json_entries, "yaml": _yaml_entries, "csv": _csv_entries}[fmt](path, text)
+    stream = _csv_entries(path, text, schema) if fmt == "csv" else \
+        {"json": _json_entries, "yaml": _yaml_entries}[fmt](path, text)
     problems, users, taken, seen = [], {}, [], {}
     wanted = fold(user) if user else None
     try:
@@ -266,7 +282,7 @@ def read_export(path, fmt="auto", user=None):
             if isinstance(item, _Broken):
                 problems += item.problems
                 continue
-            problems += item_problems(where, item)
+            problems += schema.problems(where, item)
             if not isinstance(item, dict):
                 continue
             problems += template_problems(where, item)
@@ -274,7 +290,7 @@ def read_export(path, fmt="auto", user=None):
             if user and not owner:
                 problems.append("%s.user: required in a file shared by organizers (appointments_file.user is set)"
                                 % where)
-            problems += _duplicate(seen, where, item)
+            problems += schema.duplicate(seen, where, item)
             key = owner if isinstance(owner, str) else ""
             users[key] = users.get(key, 0) + 1
             if wanted is None or fold(owner) == wanted:
