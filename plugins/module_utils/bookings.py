@@ -129,7 +129,7 @@ INFO_SECTIONS = ["services", "staff_members", "custom_questions", "customers", "
 INFO_OPTIONS = dict(
     business_id=dict(type="str"), query=dict(type="str"),
     include=dict(type="list", elements="str", choices=INFO_SECTIONS, default=["services", "staff_members"]),
-    window_start=dict(type="str"), window_end=dict(type="str"))
+    window_start=dict(type="str"), window_end=dict(type="str"), appointment_details=dict(type="bool", default=False))
 
 DURATION_OPTIONS = ("default_duration", "pre_buffer", "post_buffer")
 POLICY_DURATIONS = ("time_slot_interval", "minimum_lead_time", "maximum_advance")
@@ -137,7 +137,7 @@ BUSINESS_ID_LENGTH = 320
 
 
 # -- checks (one rule per field kind) --------------------------------------------------------------------------------
-def _business_id_problems(value, field="business_id"):
+def business_id_problems(value, field="business_id"):
     """A business ID is the SMTP address of its mailbox (section 2)."""
     if value is None:
         return []
@@ -194,7 +194,7 @@ def _text_fields(params, names):
             for problem in text_problems(params[name], name, 4000)]
 
 
-def _instant(value, field, zone):
+def instant(value, field, zone=None):
     """(UTC view text, problem): a date-time with an offset, or without one in the task's ``time_zone``."""
     problems = date_time_problems(value, field)
     if problems and zone is not None and isinstance(value, str) and DATE_TIME.match(value):
@@ -244,7 +244,7 @@ def app_only(module):
 
 
 # -- reading references ----------------------------------------------------------------------------------------------
-def _get_all(client, paths):
+def get_all(client, paths):
     """GET each path (lists with every page followed) in one $batch; the bodies, or the first error raised."""
     # Staff roles scheduler and teamMember read as unknownFutureValue without this header (section 2).
     ops = [dict({"method": "GET", "path": path}, **({"headers": {"Prefer": "include-unknown-enum-members"}}
@@ -300,7 +300,7 @@ def _reconcile(module, kind, item, returned):
 
 def booking_business(module):
     params = module.params
-    problems = _business_id_problems(params.get("business_id"))
+    problems = business_id_problems(params.get("business_id"))
     if not params.get("display_name") and not params.get("business_id"):
         problems.append("display_name: required (or business_id of a business that exists)")
     problems += _text_fields(params, ("display_name", "business_type", "language_tag", "phone"))
@@ -332,13 +332,13 @@ def booking_business(module):
     out, result = _reconcile(module, BUSINESS, item, "booking_business")
     if any(name.endswith("publish") for name in result.written) and not module.check_mode:
         # publish and unpublish answer 204 without a body: read the business again for its publicUrl.
-        out["booking_business"] = model.from_graph(_get_all(module.client(), [BUSINESS.address(
+        out["booking_business"] = model.from_graph(get_all(module.client(), [BUSINESS.address(
             item, out["booking_business"]["id"], )])[0])
     return out
 
 
 def _find_business(client, display_name):
-    body = _get_all(client, [business_path() + "?query=" + graph_path(("display_name", display_name))[1:]])[0]
+    body = get_all(client, [business_path() + "?query=" + graph_path(("display_name", display_name))[1:]])[0]
     for entry in body.get("value") or []:
         if model.matches(model.from_graph(entry), "display_name", display_name):
             return entry
@@ -347,7 +347,7 @@ def _find_business(client, display_name):
 
 def booking_service(module):
     params = module.params
-    problems = _business_id_problems(params["business_id"])
+    problems = business_id_problems(params["business_id"])
     problems += _graph_id_problems(params.get("service_id"), "service_id")
     problems += _text_fields(params, ("display_name", "description", "notes", "additional_information",
                                       "language_tag"))
@@ -367,7 +367,7 @@ def booking_service(module):
     staff_views = {}
     if params["state"] == "present" and (params.get("staff") is not None or params.get("custom_questions")):
         base = business_path(params["business_id"])
-        staff_body, questions_body = _get_all(module.client(), [base + "/staffMembers", base + "/customQuestions"])
+        staff_body, questions_body = get_all(module.client(), [base + "/staffMembers", base + "/customQuestions"])
         staff_views = _by_id(staff_body.get("value") or [])
         if params.get("staff") is not None:
             desired["staff_member_ids"], more = _staff_ids(staff_views, params["staff"], "staff")
@@ -402,8 +402,8 @@ def _question_refs(questions, wanted):
 
 def booking_staff_member(module):
     params = module.params
-    problems = _business_id_problems(params["business_id"]) + email_problems(params["email_address"],
-                                                                             "email_address")
+    problems = business_id_problems(params["business_id"])
+    problems += email_problems(params["email_address"], "email_address")
     problems += _graph_id_problems(params.get("staff_member_id"), "staff_member_id")
     problems += _text_fields(params, ("display_name",))
     problems += _hours_problems(params.get("working_hours"), "working_hours")
@@ -420,8 +420,8 @@ def booking_staff_member(module):
 
 def booking_custom_question(module):
     params = module.params
-    problems = _business_id_problems(params["business_id"]) + _graph_id_problems(params.get("question_id"),
-                                                                                 "question_id")
+    problems = business_id_problems(params["business_id"])
+    problems += _graph_id_problems(params.get("question_id"), "question_id")
     problems += _text_fields(params, ("display_name",))
     problems += [problem for index, option in enumerate(params.get("answer_options") or [])
                  for problem in text_problems(option, "answer_options[%d]" % index, 400)]
@@ -438,8 +438,8 @@ def booking_custom_question(module):
 
 def booking_customer(module):
     params = module.params
-    problems = _business_id_problems(params["business_id"]) + email_problems(params["email_address"],
-                                                                             "email_address")
+    problems = business_id_problems(params["business_id"])
+    problems += email_problems(params["email_address"], "email_address")
     problems += _graph_id_problems(params.get("customer_id"), "customer_id")
     problems += _text_fields(params, ("display_name",))
     problems += [problem for index, phone in enumerate(params.get("phones") or [])
@@ -457,7 +457,7 @@ def booking_customer(module):
 def appointment_problems(params):
     """The appointment's options, field by field; (desired view without references, problems)."""
     state = params["state"]
-    problems = _business_id_problems(params["business_id"])
+    problems = business_id_problems(params["business_id"])
     problems += _graph_id_problems(params.get("appointment_id"), "appointment_id")
     problems += _graph_id_problems(params.get("service_id"), "service_id")
     if params.get("external_id") is not None:
@@ -483,7 +483,7 @@ def appointment_problems(params):
                                            "customer_time_zone")])
     for name in ("start_date_time", "end_date_time"):
         if params.get(name) is not None:
-            desired[name], problem = _instant(params[name], name, zone)
+            desired[name], problem = instant(params[name], name, zone)
             problems += [problem] if problem else []
     if desired.get("start_date_time") and desired.get("end_date_time") and \
             desired["end_date_time"] <= desired["start_date_time"]:
@@ -528,43 +528,67 @@ def appointment_problems(params):
     return desired, problems
 
 
-def booking_appointment(module):
-    params = module.params
-    desired, problems = appointment_problems(params)
-    _fail_if(problems)
-    services, staff_views = {}, {}
-    if params["state"] == "present":
-        base = business_path(params["business_id"])
-        paths = [base + "/services", base + "/staffMembers"]
-        strict = app_only(module)
-        if strict:
-            paths.append(base)
-        bodies = _get_all(module.client(), paths)
-        services = _by_id(bodies[0].get("value") or [])
-        staff_views = _by_id(bodies[1].get("value") or [])
-        service, problem = _service(services, params)
+class References:
+    """What appointments name by name, read once for a task (one $batch): the business's services and staff members
+    (and the business itself when an application signs in: its hours and scheduling policy, for Graph's rules)."""
+
+    def __init__(self, client, business_id, strict):
+        base = business_path(business_id)
+        paths = [base + "/services", base + "/staffMembers"] + ([base] if strict else [])
+        bodies = get_all(client, paths)
+        self.services = _by_id(bodies[0].get("value") or [])
+        self.staff = _by_id(bodies[1].get("value") or [])
+        self.business = bodies[2] if strict else None
+        self.now = datetime.datetime.now(datetime.timezone.utc)
+
+    def resolve(self, params, desired):
+        """Complete ``desired`` with the service's and the staff's IDs; the problems (unknown service or staff,
+        and the application rules when the sign-in is the application's), unprefixed."""
+        problems = []
+        service, problem = _service(self.services, params)
         problems += [problem] if problem else []
         if service is not None:
             desired["service_id"] = service["id"]
         if params.get("staff") is not None:
-            desired["staff_member_ids"], more = _staff_ids(staff_views, params["staff"], "staff")
+            desired["staff_member_ids"], more = _staff_ids(self.staff, params["staff"], "staff")
             problems += more
-        if strict and service is not None and not problems:
-            problems += application_rules(bodies[2], service, staff_views, desired,
-                                          datetime.datetime.now(datetime.timezone.utc))
-        _fail_if(problems)
-    item = BookingItem("booking appointment %s" % (params.get("external_id") or params.get("appointment_id")),
-                       APPOINTMENT.name, params["state"], desired, business_id=params["business_id"],
+        if self.business is not None and service is not None and not problems:
+            problems += application_rules(self.business, service, self.staff, desired, self.now)
+        return problems
+
+    def returned(self, view):
+        """An appointment view as a module returns it: its external_id, and its staff by e-mail."""
+        if view:
+            view["external_id"] = external_id_of(view)
+            if self.staff:
+                view["staff"] = _staff_emails(self.staff, view.get("staff_member_ids"))
+        return view
+
+
+def appointment_item(params, desired, where, listed=None):
+    """The engine's item of one appointment (``params``: the options of booking_appointment)."""
+    return BookingItem(where, APPOINTMENT.name, params["state"], desired, business_id=params["business_id"],
                        resource_id=params.get("appointment_id"),
                        key=appointment_label(params["external_id"]) if params.get("external_id") else None,
-                       message=params.get("cancellation_message"))
+                       message=params.get("cancellation_message"), listed=listed)
+
+
+def booking_appointment(module):
+    params = module.params
+    desired, problems = appointment_problems(params)
+    _fail_if(problems)
+    references = None
+    if params["state"] == "present":
+        references = References(module.client(), params["business_id"], app_only(module))
+        _fail_if(references.resolve(params, desired))
+    item = appointment_item(params, desired, "booking appointment %s" % (params.get("external_id")
+                                                                         or params.get("appointment_id")))
     out, result = _reconcile(module, APPOINTMENT, item, "booking_appointment")
-    view = out["booking_appointment"]
-    if view:
-        view["external_id"] = external_id_of(view)
-        if staff_views:
-            view["staff"] = _staff_emails(staff_views, view.get("staff_member_ids"))
-    elif result.parts[APPOINTMENT.name].before:
+    if references is not None:
+        references.returned(out["booking_appointment"])
+    elif out["booking_appointment"]:
+        out["booking_appointment"]["external_id"] = external_id_of(out["booking_appointment"])
+    if not out["booking_appointment"] and result.parts[APPOINTMENT.name].before:
         out["appointment_id"] = result.parts[APPOINTMENT.name].before.get("id")
     return out
 
@@ -653,13 +677,13 @@ def within_hours(hours, start, end, zone):
 # -- booking_info ----------------------------------------------------------------------------------------------------
 def booking_info(module):
     params = module.params
-    problems = _business_id_problems(params.get("business_id"))
+    problems = business_id_problems(params.get("business_id"))
     if params.get("query") is not None:
         problems += text_problems(params["query"], "query", 256)
     window = []
     for name in ("window_start", "window_end"):
         if params.get(name) is not None:
-            text, problem = _instant(params[name], name, None)
+            text, problem = instant(params[name], name, None)
             problems += [problem] if problem else []
             window.append(text)
     if params.get("business_id") is not None:
@@ -674,7 +698,7 @@ def booking_info(module):
     client = module.client()
     if params.get("business_id") is None:
         path = business_path() + ("?query=" + graph_path(("query", params["query"]))[1:] if params.get("query") else "")
-        body = _get_all(client, [path])[0]
+        body = get_all(client, [path])[0]
         return {"changed": False, "booking_businesses": model.from_graph(body.get("value") or [])}
     base = business_path(params["business_id"])
     sections = [name for name in INFO_SECTIONS if name in params["include"]]
@@ -687,10 +711,16 @@ def booking_info(module):
                          % (graph_path(("start", window[0]))[1:], graph_path(("end", window[1]))[1:]))
         else:
             paths.append(base + segments[name])
-    bodies = _get_all(client, paths)
+    bodies = get_all(client, paths)
     out = {"changed": False, "booking_business": model.from_graph(bodies[0])}
     for name, body in zip(sections, bodies[1:]):
-        values = model.from_graph(body.get("value") or [])
+        values = body.get("value") or []
+        if name == "appointments" and params["appointment_details"] and values:
+            # calendarView leaves out customers, reminders and notes (section 5): each one read by ID, in $batch.
+            values = get_all(client, [APPOINTMENT.address(appointment_item(
+                {"business_id": params["business_id"], "state": "present"}, {}, ""), value["id"])
+                for value in values])
+        values = model.from_graph(values)
         if name == "appointments":
             for view in values:
                 view["external_id"] = external_id_of(view)

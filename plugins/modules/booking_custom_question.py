@@ -57,8 +57,8 @@ options:
   answer_options:
     description:
       - The answers a customer can choose from, in order (the order is compared). The list replaces the current one.
-      - A V(radioButton) question needs at least one; O(answer_options=[]) with O(answer_input_type=radioButton)
-        fails the task before any request.
+      - A V(radioButton) question needs at least one; O(answer_input_type=radioButton) without O(answer_options)
+        (or with V([])) fails the task before any request.
     type: list
     elements: str
 extends_documentation_fragment:

@@ -31,7 +31,7 @@ options:
   query:
     description:
       - Without O(business_id), list only the businesses whose name contains this text (Graph's C(query)).
-      - Ignored with O(business_id).
+      - Not with O(business_id) (the task fails before any request).
     type: str
   include:
     description:
@@ -47,6 +47,12 @@ options:
         (V(2026-12-01T00:00:00+01:00) or V(2026-12-01T00:00:00Z)). Quote it in YAML.
       - Required with V(appointments) in O(include).
     type: str
+  appointment_details:
+    description:
+      - Read each appointment of the window by its ID too (in C($batch)), for what C(calendarView) leaves out - its
+        customers, reminders and notes. An export for adoption needs it.
+    type: bool
+    default: false
   window_end:
     description:
       - End of the window of appointments to read, an ISO 8601 date-time with an offset.
