@@ -17,7 +17,7 @@ import datetime
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import bookings_model as model
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import time_zones
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
-    CollectionError, ValidationError)
+    CollectionError, PlanError, ValidationError)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import follow_pages, graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_booking import (
     APPOINTMENT, BUSINESS, CUSTOMER, QUESTION, SERVICE, STAFF, BookingItem, appointment_label, business_path,
@@ -286,6 +286,10 @@ def _staff_emails(staff_views, ids):
 def _reconcile(module, kind, item, returned):
     """One item through the engine with ``kind``; the module's result (``returned``: the object's return key)."""
     result = Reconciler(module.client, module.check_mode, concurrency=1, kinds=(kind,)).run([item])[0]
+    if isinstance(result.error, PlanError):  # a task has one item: its problems name the options alone
+        prefix = item.label + "."
+        raise ValidationError([problem[len(prefix):] if problem.startswith(prefix) else problem
+                               for problem in result.error.problems])
     if result.error is not None:
         raise result.error
     view = result.view(kind.name)
@@ -329,11 +333,7 @@ def booking_business(module):
         found = _find_business(module.client(), params["display_name"])
         if found is None:
             _fail_if(_delegated_only_create(params, "creating"))
-    out, result = _reconcile(module, BUSINESS, item, "booking_business")
-    if any(name.endswith("publish") for name in result.written) and not module.check_mode:
-        # publish and unpublish answer 204 without a body: read the business again for its publicUrl.
-        out["booking_business"] = model.from_graph(get_all(module.client(), [BUSINESS.address(
-            item, out["booking_business"]["id"], )])[0])
+    out, _result = _reconcile(module, BUSINESS, item, "booking_business")
     return out
 
 
@@ -371,11 +371,11 @@ def booking_service(module):
         staff_views = _by_id(staff_body.get("value") or [])
         if params.get("staff") is not None:
             desired["staff_member_ids"], more = _staff_ids(staff_views, params["staff"], "staff")
-            problems += more
+            problems += unresolved(module, more)
         if params.get("custom_questions") is not None:
             desired["custom_questions"], more = _question_refs(questions_body.get("value") or [],
                                                                params["custom_questions"])
-            problems += more
+            problems += unresolved(module, more)
         _fail_if(problems)
     item = BookingItem("booking service %s" % params["display_name"], SERVICE.name, params["state"], desired,
                        business_id=params["business_id"], resource_id=params.get("service_id"),
@@ -542,8 +542,8 @@ class References:
         self.now = datetime.datetime.now(datetime.timezone.utc)
 
     def resolve(self, params, desired):
-        """Complete ``desired`` with the service's and the staff's IDs; the problems (unknown service or staff,
-        and the application rules when the sign-in is the application's), unprefixed."""
+        """Complete ``desired`` with the service's and the staff's IDs; the problems (unknown service or staff),
+        unprefixed."""
         problems = []
         service, problem = _service(self.services, params)
         problems += [problem] if problem else []
@@ -552,9 +552,22 @@ class References:
         if params.get("staff") is not None:
             desired["staff_member_ids"], more = _staff_ids(self.staff, params["staff"], "staff")
             problems += more
-        if self.business is not None and service is not None and not problems:
-            problems += application_rules(self.business, service, self.staff, desired, self.now)
         return problems
+
+    @property
+    def rules(self):
+        """Graph's rules for application sign-ins, for the engine to check on what an item would write (an item
+        that writes nothing is not held to them: a booking inside the lead time stays as it is); None when a user
+        signs in (a user's bookings are not held to them)."""
+        if self.business is None:
+            return None
+
+        def check(view):
+            service = self.services.get(view.get("service_id"))
+            if service is None:
+                return []
+            return application_rules(self.business, service, self.staff, view, self.now)
+        return check
 
     def returned(self, view):
         """An appointment view as a module returns it: its external_id, and its staff by e-mail."""
@@ -565,12 +578,22 @@ class References:
         return view
 
 
-def appointment_item(params, desired, where, listed=None):
+def unresolved(module, problems):
+    """Names a task gives that the business does not have: problems - but in check mode, warnings, as an earlier
+    task of the same play (a staff member, a service) would make them; the plan then leaves them out."""
+    if not module.check_mode or not problems:
+        return problems
+    for problem in problems:
+        module.warn("%s (check mode: an earlier task may make it; it is left out of this plan)" % problem)
+    return []
+
+
+def appointment_item(params, desired, where, listed=None, rules=None):
     """The engine's item of one appointment (``params``: the options of booking_appointment)."""
     return BookingItem(where, APPOINTMENT.name, params["state"], desired, business_id=params["business_id"],
                        resource_id=params.get("appointment_id"),
                        key=appointment_label(params["external_id"]) if params.get("external_id") else None,
-                       message=params.get("cancellation_message"), listed=listed)
+                       message=params.get("cancellation_message"), listed=listed, rules=rules)
 
 
 def booking_appointment(module):
@@ -580,9 +603,10 @@ def booking_appointment(module):
     references = None
     if params["state"] == "present":
         references = References(module.client(), params["business_id"], app_only(module))
-        _fail_if(references.resolve(params, desired))
+        _fail_if(unresolved(module, references.resolve(params, desired)))
     item = appointment_item(params, desired, "booking appointment %s" % (params.get("external_id")
-                                                                         or params.get("appointment_id")))
+                                                                         or params.get("appointment_id")),
+                            rules=references.rules if references is not None else None)
     out, result = _reconcile(module, APPOINTMENT, item, "booking_appointment")
     if references is not None:
         references.returned(out["booking_appointment"])

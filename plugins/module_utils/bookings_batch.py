@@ -192,6 +192,7 @@ def run(module):
         references = bookings.References(client, params["business_id"], bookings.app_only(module))
         problems = ["%s.%s" % (where, problem) for where, checked, desired in entries
                     if checked["state"] == "present" for problem in references.resolve(checked, desired)]
+        problems = bookings.unresolved(module, problems)
         if problems:
             raise ValidationError(problems)
     listed = bookings.get_all(client, [listing_path(params["business_id"], span)])[0].get("value") or []
@@ -204,7 +205,8 @@ def run(module):
             found = by_label.get(appointment_label(checked["external_id"]), False)
         else:
             found = by_id.get(checked.get("appointment_id"), False)
-        work.append((where, checked, bookings.appointment_item(checked, desired, where, listed=found)))
+        work.append((where, checked, bookings.appointment_item(
+            checked, desired, where, listed=found, rules=references.rules if references is not None else None)))
     if params["purge"]:
         for entry in purge_entries(entries, listed, params):
             external_id = external_id_of({"appointment_label": entry.get("appointmentLabel")})

@@ -20,7 +20,7 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils im
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import PlanError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import BatchResult, graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
-    ABSENT, CANCELLED, CREATED, DELETED, UNCHANGED, UPDATED, Kind, Plan)
+    ABSENT, CANCELLED, CREATED, DELETED, UNCHANGED, UPDATED, Kind, Plan, Predicted)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Item
 
 # The appointment's key: the scheduling system's ID, kept in the appointment's appointmentLabel as
@@ -53,9 +53,12 @@ class BookingItem(Item):
     message."""
 
     def __init__(self, label, kind, state, desired=None, business_id=None, resource_id=None, key=None,
-                 message=None, listed=None):
+                 message=None, listed=None, rules=None):
         super().__init__(label, states={kind: state}, desired={kind: desired or {}})
         self.business_id, self.resource_id, self.key, self.message = business_id, resource_id, key, message
+        # The checks a write of this item must pass (``rules(view)`` -> problems: Graph's rules for application
+        # sign-ins), run on what would be written - never for an item that writes nothing.
+        self.rules = rules
         # A batch reads the business's list once for all its items: the entry found there by the key (a dict),
         # False when none was, None when the item reads for itself.
         self.listed = listed
@@ -201,6 +204,8 @@ class BookingKind(Kind):
     # -- answers --------------------------------------------------------------------------------------------------
     def took_write(self, result, name, op, answer):
         part = self.part(result)
+        if self.stale_after(name, op) and not isinstance(answer, Predicted):
+            part.note = dict(part.note or {}, stale=True)
         what = name[len(self.name) + 1:]
         if what == "delete":
             gone = answer.status == 404 and not answer.replayed
@@ -212,6 +217,23 @@ class BookingKind(Kind):
         elif what == "update":
             part.view = model.merged(part.view, op["changes"])
             part.action = CREATED if part.action == CREATED else UPDATED
+
+    def stale_after(self, name, op):
+        """Whether a successful write ``name`` leaves the view without what Graph made of it (its answer has no
+        body): the engine then reads the resource again (``refresh``); none by default."""
+        return False
+
+    def refresh(self, result):
+        """The GET of a resource whose writes left its view stale (real runs only: a predicted answer never marks
+        it), or None."""
+        part = self.part(result)
+        if (part.note or {}).get("stale") and part.view and part.view.get("id"):
+            return {"method": "GET", "path": self.address(result.item, part.view["id"])}
+        return None
+
+    def took_refresh(self, result, answer):
+        if answer.ok:
+            self.part(result).view = model.from_graph(answer.body)
 
     def conflict(self, name, answer):
         """A create whose answer was lost may have been applied: find it by its key before sending it again."""
@@ -285,6 +307,8 @@ class AppointmentKind(BookingKind):
     key_casefold = False
     by_id_only = ("customers", "reminders", "service_notes", "customer_notes")
 
+    RULED = ("start_date_time", "end_date_time", "staff_member_ids", "service_id")  # what the rules look at
+
     def plan(self, item, observed, planned=()):
         actual = observed.view(self.name)
         if self.state(item) == CANCELLED:
@@ -293,7 +317,32 @@ class AppointmentKind(BookingKind):
             return Plan([(self.name + "_cancel", {
                 "method": "POST", "path": self.address(item, actual["id"]) + "/cancel",
                 "body": {"cancellationMessage": item.message or ""}, "predict": (204, None)})])
-        return super().plan(item, observed, planned)
+        ops = super().plan(item, observed, planned)
+        writes = [op for name, op in ops if name.endswith(("_create", "_update"))]
+        if item.rules is not None and any(op["method"] == "POST" or set(op.get("changes") or ()) & set(self.RULED)
+                                          for op in writes):
+            problems = item.rules(dict(actual or {}, **(self.desired(item) or {})))
+            if problems:
+                raise PlanError(["%s.%s" % (item.label, problem) for problem in problems], self.name)
+        return ops
+
+    def stale_after(self, name, op):
+        """An appointment turned online (or offline) by a PATCH - answered without a body - has join links only
+        Graph knows."""
+        return name == self.name + "_update" and "is_location_online" in (op.get("changes") or {})
+
+    def conflict(self, name, answer):
+        """A create, or a cancel, whose answer was lost: read again before sending it again (a cancel that went
+        through has taken the appointment off the calendar)."""
+        return name in (self.name + "_create", self.name + "_cancel") and not answer.ok and answer.status in LOST
+
+    def replanned(self, result, before, replayed, more):
+        part = self.part(result)
+        if self.state(result.item) == CANCELLED:
+            if part.view is None:  # gone: the lost cancel went through
+                part.before, part.action = before, CANCELLED
+            return
+        super().replanned(result, before, replayed, more)
 
     def check(self, item, actual, desired):
         wanted = desired.get("service_id")
@@ -355,6 +404,10 @@ class BusinessKind(BookingKind):
             ops.append(self._publication(actual["id"], changed["is_published"]))
         return ops
 
+    def stale_after(self, name, op):
+        """Publish and unpublish answer without a body: the business is read again for its publicUrl."""
+        return name in (self.name + "_publish", self.name + "_unpublish")
+
     def _publication(self, business_id, published, after=None):
         op = {"method": "POST", "path": business_path(business_id) + ("/publish" if published else "/unpublish"),
               "predict": (204, None), "changes": {"is_published": published}}
@@ -365,6 +418,8 @@ class BusinessKind(BookingKind):
     def took_write(self, result, name, op, answer):
         part = self.part(result)
         if name in (self.name + "_publish", self.name + "_unpublish"):
+            if not isinstance(answer, Predicted):
+                part.note = dict(part.note or {}, stale=True)
             part.view = model.merged(part.view, op["changes"])
             part.action = CREATED if part.action == CREATED else UPDATED
             return

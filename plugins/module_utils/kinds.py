@@ -114,6 +114,14 @@ class Kind(abc.ABC):
         first write; ``replayed``: that write was sent again after a lost answer; ``more``: the new plan has
         writes)."""
 
+    def refresh(self, result):
+        """The GET of the resource after the writes, when their answers left its view without what Graph made of
+        them (a 204 without a body), or None."""
+        return None
+
+    def took_refresh(self, result, answer):
+        """Record what a refresh read answered (the view now; ``before`` stays as read before the writes)."""
+
     def diff(self, result):
         """``(before, after)`` of this part's compared view for the item's diff, or None when it has none."""
         return None

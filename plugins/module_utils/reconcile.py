@@ -268,6 +268,7 @@ class Reconciler:
                 result.warnings += result.pending.warnings
         for order in ROUNDS:
             self._apply(results, order)
+        self._round(results, "refresh", self._read, "took_refresh")
         return results
 
     def _round(self, results, ask, send, took):
@@ -278,7 +279,7 @@ class Reconciler:
             for kind in self.kinds:
                 if result.error is not None and ask == "ensure":
                     break
-                op = getattr(kind, ask)(result) if result.error is None or ask == "read" else None
+                op = getattr(kind, ask)(result) if result.error is None or ask in ("read", "refresh") else None
                 if op is not None:
                     ops.append(op)
                     owners.append((result, kind))

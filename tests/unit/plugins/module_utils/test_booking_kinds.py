@@ -503,10 +503,15 @@ def test_a_new_business_is_published_after_its_create():
         ("GET", QUERY, listed()),
         ("POST", "/solutions/bookingBusinesses", BatchResult(201, {}, {"id": BUSINESS_ID, "displayName": "Contoso"})),
         ("POST", BASE + "/publish", BatchResult(204, {}, None)),
+        # publish answers without a body: the engine reads the business again for its publicUrl
+        ("GET", BASE, BatchResult(200, {}, {"id": BUSINESS_ID, "displayName": "Contoso", "isPublished": True,
+                                            "publicUrl": "https://outlook.office365.com/book/contoso/"})),
     ])
     result = run(client, published_business(), BUSINESS)
     assert result.error is None and result.action == CREATED
     assert result.view(BUSINESS.name)["is_published"] is True
+    assert result.view(BUSINESS.name)["public_url"] == "https://outlook.office365.com/book/contoso/"
+    assert result.parts[BUSINESS.name].before is None  # the diff still shows the create
 
 
 def test_a_lost_business_create_found_by_its_name_is_still_published():
@@ -515,10 +520,11 @@ def test_a_lost_business_create_found_by_its_name_is_still_published():
         ("POST", "/solutions/bookingBusinesses", lost()),
         ("GET", QUERY, listed({"id": BUSINESS_ID, "displayName": "Contoso"})),
         ("POST", BASE + "/publish", BatchResult(204, {}, None)),
+        ("GET", BASE, BatchResult(200, {}, {"id": BUSINESS_ID, "displayName": "Contoso", "isPublished": True})),
     ])
     result = run(client, published_business(), BUSINESS)
     assert result.error is None and result.action == CREATED
-    assert client.methods() == ["GET", "POST", "GET", "POST"]
+    assert client.methods() == ["GET", "POST", "GET", "POST", "GET"]
 
 
 def test_check_mode_sends_no_write_and_predicts_the_create():
