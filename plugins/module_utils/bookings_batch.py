@@ -104,7 +104,15 @@ BOOKINGS = exports.Schema(item_problems, _duplicate, tuple(ITEM_SPEC), ("custome
 
 
 def gather(params):
-    """[(where, params of booking_appointment)] of every item, checked; what the export file held."""
+    """[(where, params of booking_appointment, desired view)] of every item, checked; what the export file held."""
+    entries, source, problems = checked_entries(params)
+    if problems:
+        raise ValidationError(problems)
+    return entries, source
+
+
+def checked_entries(params):
+    """The items that passed their own checks, what the export file held, and every problem found."""
     given = items.entries_of("appointments", params["appointments"] or [])
     problems, source = [], None
     if params["concurrency"] < 1 or params["concurrency"] > MAX_CONCURRENCY:
@@ -125,9 +133,7 @@ def gather(params):
             desired, more = bookings.appointment_problems(checked)
             problems += ["%s.%s" % (where, problem) for problem in more]
             entries.append((where, checked, desired))
-    if problems:
-        raise ValidationError(problems)
-    return entries, source
+    return entries, source, problems
 
 
 def window(params):
@@ -184,17 +190,19 @@ def run(module):
     problems = bookings.business_id_problems(params["business_id"])
     if problems:
         raise ValidationError(problems)
-    entries, source = gather(params)
+    entries, source, problems = checked_entries(params)
     span = window(params)
-    client = module.client(concurrency=params["concurrency"])
     references = None
     if any(checked["state"] == "present" for _where, checked, _desired in entries):
+        # Read even when some items failed their own checks: the message then names every problem at once.
+        client = module.client(concurrency=params["concurrency"])
         references = bookings.References(client, params["business_id"], bookings.app_only(module))
-        problems = ["%s.%s" % (where, problem) for where, checked, desired in entries
-                    if checked["state"] == "present" for problem in references.resolve(checked, desired)]
-        problems = bookings.unresolved(module, problems)
-        if problems:
-            raise ValidationError(problems)
+        problems += bookings.unresolved(module, [
+            "%s.%s" % (where, problem) for where, checked, desired in entries if checked["state"] == "present"
+            for problem in references.resolve(checked, desired)])
+    if problems:
+        raise ValidationError(problems)
+    client = module.client(concurrency=params["concurrency"])
     listed = bookings.get_all(client, [listing_path(params["business_id"], span)])[0].get("value") or []
     by_label = {entry.get("appointmentLabel"): entry for entry in listed
                 if str(entry.get("appointmentLabel") or "").startswith(KEY_PREFIX)}

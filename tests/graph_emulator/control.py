@@ -78,7 +78,10 @@ def _dispatch(emu, method, name, query, body):
     if (method, name) == ("GET", "seed"):
         return 200, emu.directory.dump()
     if (method, name) == ("GET", "state"):
-        return 200, dict(emu.store.dump(emu.directory), profile=emu.modes["profile"])
+        # bookings: {"tenants": {tenant id: {business id: {"entity", "services", ..., "appointments",
+        # "cancelled"?}}}} - what Bookings holds, and the cancellations with their messages.
+        return 200, dict(emu.store.dump(emu.directory), profile=emu.modes["profile"],
+                         bookings=emu.graph.bookings.save())
     if (method, name) == ("GET", "requests"):
         try:
             since = int(query.get("since", "0") or 0)
