@@ -21,10 +21,10 @@ def items(count, first=0, **changes):
         day, slot = 1 + (number // 14) % 20, number % 14
         day += 2 * ((day + 1) // 7)  # skip past weekends roughly; delegated sign-ins are not held to the hours
         hour, minute = 8 + slot // 2, 30 * (slot % 2)
+        end_hour, end_minute = hour + (minute + 30) // 60, (minute + 30) % 60
         item = {"external_id": "B-%04d" % number, "service_name": "Mortgage consultation",
                 "start_date_time": "2027-03-%02dT%02d:%02d:00+01:00" % (min(day, 28), hour, minute),
-                "end_date_time": "2027-03-%02dT%02d:%02d:00+01:00" % (min(day, 28), hour + (minute + 30) // 60,
-                                                                     (minute + 30) % 60),
+                "end_date_time": "2027-03-%02dT%02d:%02d:00+01:00" % (min(day, 28), end_hour, end_minute),
                 "customers": [{"name": "Customer %d" % number, "email_address": "c%d@fabrikam.com" % number}],
                 "staff": [STAFF], "is_location_online": True}
         item.update(changes)
