@@ -9,19 +9,19 @@ Each filter is documented in the ``.yml`` file of the same name beside this one.
 
 from __future__ import annotations
 
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import bookings_export
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import bookings_export as export
 
 
 def bookings_export(info):
-    return bookings_export.role_vars(info)
+    return export.role_vars(info)
 
 
 def bookings_drift(results, business_id, info=None):
-    return bookings_export.drift(business_id, results, info)
+    return export.drift(business_id, results, info)
 
 
 def bookings_drift_markdown(reports):
-    return bookings_export.drift_markdown(list(reports))
+    return export.drift_markdown(list(reports))
 
 
 class FilterModule:

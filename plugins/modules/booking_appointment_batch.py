@@ -181,11 +181,42 @@ appointments:
       type: dict
       sample: {"before": {"end_date_time": "2027-03-02T09:30:00Z"}, "after": {"end_date_time": "2027-03-02T09:45:00Z"}}
 summary:
-  description: Counts of the items by action, and how many appointments the business's list held.
+  description:
+    - Counts of the items by action, how many appointments the business's list held (C(listed)), and how many of
+      them no item names (C(unmanaged)).
   returned: always
   type: dict
   sample: {"total": 2, "listed": 120, "created": 1, "updated": 0, "cancelled": 1, "deleted": 0, "unchanged": 0,
-           "failed": 0}
+           "failed": 0, "unmanaged": 118}
+unmanaged:
+  description:
+    - The appointments of the business (of the window, when one is given) that no item names and purge did not
+      take - made elsewhere, or keyed by an item that left the task. Adopt them by C(appointment_id), or purge the
+      keyed ones.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    appointment_id:
+      description: ID of the appointment in Graph.
+      type: str
+      sample: AAMkADc3MWUyMGRmLTE0ZjAtNGMyNy05Y2Ez
+    external_id:
+      description: Its external ID when it carries the collection's key, else null.
+      type: str
+      sample: A-1999
+    service_name:
+      description: Its service.
+      type: str
+      sample: Mortgage consultation
+    start_date_time:
+      description: Start, in UTC.
+      type: str
+      sample: "2027-03-02T09:00:00Z"
+    end_date_time:
+      description: End, in UTC.
+      type: str
+      sample: "2027-03-02T09:30:00Z"
 source:
   description: What O(appointments_file) held.
   returned: when O(appointments_file) is given
