@@ -27,6 +27,8 @@ PYTHON_2_21 := $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)
 VENV_2_21 := .venv-2.21
 # antsibull-docs (the docs lint of `make lint`) cannot share .venv: see requirements-docs.txt.
 VENV_DOCS := .venv-docs
+# galaxy-importer brings its own ansible-core and ansible-lint: a venv of its own (requirements-importer.txt).
+VENV_IMPORTER := .venv-importer
 # The venv whose ansible-test `make sanity` runs (make sanity SANITY_VENV=.venv-2.21, or make sanity-2.21).
 SANITY_VENV := $(VENV)
 
@@ -94,6 +96,12 @@ $(VENV_DOCS)/.stamp: requirements-docs.txt
 	$(VENV_DOCS)/bin/python -m pip check
 	touch $@
 
+# The venv of galaxy-importer (the import checks of Galaxy and Automation Hub), run by make lint: exact pins.
+$(VENV_IMPORTER)/.stamp: requirements-importer.txt
+	test -x $(VENV_IMPORTER)/bin/python || { rm -rf $(VENV_IMPORTER); $(PYTHON) -m venv $(VENV_IMPORTER); }
+	$(VENV_IMPORTER)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-importer.txt
+	touch $@
+
 # Re-resolve requirements-dev.txt in a throw-away venv and freeze the result.
 lock:
 	tmp=$$(mktemp -d)
@@ -154,11 +162,20 @@ integration: $(STAMP)
 
 # The docs lint checks docs/docsite (links.yml, extra-docs.yml, the guides with rstcheck) and, with --plugin-docs,
 # every plugin's and role's documentation markup; it runs the ansible-core of .venv-docs.
-lint: $(STAMP) $(VENV_DOCS)/.stamp
+lint: $(STAMP) $(VENV_DOCS)/.stamp $(VENV_IMPORTER)/.stamp
 	ansible-lint --offline $(LINT_ARGS)
 	antsibull-changelog lint
 	tools/changelog.sh --check
 	PATH="$(CURDIR)/$(VENV_DOCS)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
+	# galaxy-importer on the built tarball, as Galaxy and Automation Hub import it; it exits non-zero on an error
+	# (its flake8 and ansible-lint findings are warnings there, and shown here).
+	out=$$(mktemp -d)
+	trap 'rm -rf "$$out"' EXIT
+	ansible-galaxy collection build --output-path "$$out" . >/dev/null
+	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg PATH="$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH" \
+	  $(VENV_IMPORTER)/bin/python -m galaxy_importer.main "$$out"/*.tar.gz > "$$out/importer.log" 2>&1 \
+	  || { cat "$$out/importer.log"; echo "galaxy-importer: the import failed"; exit 1; }
+	echo "galaxy-importer: import OK, no errors ($$(grep -c '^WARNING' "$$out/importer.log" || true) warnings)"
 
 # Each stage in its own sub-make, in order, so that `make -j` can't reorder them;
 # the first failure stops the rest (set -e) and make exits non-zero.
@@ -206,6 +223,6 @@ build: $(STAMP)
 	ansible-galaxy collection build --force --output-path build
 
 clean:
-	rm -rf $(VENV) $(VENV_2_21) $(VENV_DOCS) build tests/output .pytest_cache .ansible .cache changelogs/.plugin-cache.yaml
+	rm -rf $(VENV) $(VENV_2_21) $(VENV_DOCS) $(VENV_IMPORTER) build tests/output .pytest_cache .ansible .cache changelogs/.plugin-cache.yaml
 	find . -path ./.git -prune -o -type d -name __pycache__ -exec rm -rf {} +
 	rm -rf "$${TMPDIR:-/tmp}"/$(NAMESPACE)-$(NAME)-sanity.*
