@@ -37,6 +37,7 @@ PYTEST_ARGS :=
 LINT_ARGS :=
 BENCH_ARGS :=
 CHAOS_ARGS :=
+BOOKINGS_CHAOS_ARGS :=
 
 # Tool environment: our .venv first on PATH (ansible-test, ansible-lint and
 # shellcheck come from it), no colour codes in logs, no user config leaking in.
@@ -61,9 +62,9 @@ help:
 	@echo 'make emulator-tests  pytest tests/emulator: the emulator'"'"'s own contract tests (PYTEST_ARGS=...)'
 	@echo 'make integration     pytest tests/integration                  (PYTEST_ARGS=...)'
 	@echo 'make lint            ansible-lint (offline), antsibull-changelog lint, antsibull-docs lint (.venv-docs)'
-	@echo 'make bench           benchmark the collection against the emulator (--quick: BENCH_ARGS=--quick)'
+	@echo 'make bench           benchmark the collection and its Bookings batch against the emulator (--quick: BENCH_ARGS=--quick)'
 	@echo 'make bench-emulator  benchmark the Graph emulator'
-	@echo 'make chaos           provision 500 appointments under injected faults; exact state, re-run writes nothing (CHAOS_ARGS=...)'
+	@echo 'make chaos           500 appointments (role) and 1,000 Bookings appointments under injected faults; exact state, re-run writes nothing'
 	@echo 'make build           ansible-galaxy collection build into build/'
 	@echo 'make changelog       regenerate CHANGELOG.rst from changelogs/ (make lint checks it is current)'
 	@echo 'make lock            re-freeze requirements-dev.lock from requirements-dev.txt'
@@ -210,6 +211,7 @@ demo-installed: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) -m tests.bench.collection_bench $(BENCH_ARGS)
+	$(VPY) -m tests.bench.bookings_bench $(BENCH_ARGS)
 
 bench-emulator: $(STAMP)
 	$(VPY) -m tests.bench.emulator_bench
@@ -217,6 +219,7 @@ bench-emulator: $(STAMP)
 # Writes tests/chaos/results/chaos.md; exits non-zero when the state differs or the re-run writes.
 chaos: $(STAMP)
 	$(VPY) -m tests.chaos.chaos_run --appointments 500 $(CHAOS_ARGS)
+	$(VPY) -m tests.chaos.bookings_chaos --appointments 1000 $(BOOKINGS_CHAOS_ARGS)
 
 build: $(STAMP)
 	mkdir -p build
