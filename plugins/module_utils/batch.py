@@ -156,6 +156,10 @@ def _gather(params, names):
     if params["ledger_path"]:
         batch.ledger_file = ledger.LedgerFile(params["ledger_path"], params.get("ledger_labels"))
         known, where = ledger.document(batch.ledger_file.entries), batch.ledger_file.path
+    elif known is not None:
+        # A ledger given as data is kept in memory as the run records (returned as ledger_document).
+        batch.ledger_file = ledger.LedgerDocument(known, params.get("ledger_labels"))
+        known = ledger.document(batch.ledger_file.entries)
     if known is not None:
         given = entries
         batch.known_ids = ledger.known_ids(known, where)
@@ -312,7 +316,10 @@ def ledger_result(module, batch, result):
                        " and %d more" % (len(batch.not_purged) - 10) if len(batch.not_purged) > 10 else ""))
     if batch.pending:
         result["pending"] = batch.pending
-    if batch.ledger_file is not None:
+    if isinstance(batch.ledger_file, ledger.LedgerDocument):
+        # The ledger after the run (recorded as meetings were created and deleted; in check mode as it was given).
+        result["ledger_document"] = ledger.document(batch.ledger_file.entries, batch.ledger_file.labels)
+    elif batch.ledger_file is not None:
         result["ledger"] = {"path": batch.ledger_file.path, "entries": len(batch.ledger_file.entries)}
 
 

@@ -131,6 +131,24 @@ class LedgerFile:
             os.close(fd)
 
 
+class LedgerDocument(LedgerFile):
+    """A ledger given as data (the module's ``ledger`` option: the role's fact-cache store) that the engine keeps up
+    to date in memory, by the same Recorder as a file; the module returns it (``ledger_document``) for the caller to
+    store.  Nothing is written anywhere: ``save`` only keeps the document current."""
+
+    def __init__(self, document, labels=None, where="ledger"):  # pylint: disable=super-init-not-called
+        self.path = None
+        self.labels = dict(labels or {})
+        self.document = document if isinstance(document, dict) else {}
+        self.entries = ledger_entries(self.document, where)
+        for key, value in self.document.items():
+            if key not in ("format", "appointments"):
+                self.labels.setdefault(key, value)
+
+    def save(self):
+        self.document = document(self.entries, self.labels)
+
+
 class Recorder:
     """The ledger's hook in ``Reconciler.write`` (called on real runs only, never in check mode).
 

@@ -128,8 +128,9 @@ options:
   ledger:
     description:
       - What a previous run recorded - a mapping of external ID to C({online_meeting_id, user}), or a whole ledger
-        document of the C(virtual_appointments) role (C({format, appointments})). Read only; O(ledger_path) keeps a
-        ledger file up to date instead.
+        document of the C(virtual_appointments) role (C({format, appointments})). The module records in a copy as
+        meetings are created and deleted, and returns it as RV(ledger_document) for the caller to store (the role's
+        fact-cache store); O(ledger_path) keeps a ledger file up to date instead.
       - Items that give no C(online_meeting_id) take the recorded one for the same external ID and organizer, so
         check mode is exact and absent items can be found. With a ledger, an external ID names one appointment; the
         same external ID for several organizers is an error.
@@ -502,6 +503,15 @@ pending:
   type: list
   elements: str
   sample: ["A-1007"]
+ledger_document:
+  description:
+    - The ledger after the run, when O(ledger) is given - the given one with the meetings this run created and
+      without those it deleted (in check mode, as given). Store it for the next run (the role keeps it as a
+      cacheable fact).
+  returned: when O(ledger) is given
+  type: dict
+  sample: {"format": 1, "host": "adele", "tenant": "contoso",
+           "appointments": {"A-1001": {"user": "adele.vance@contoso.com", "online_meeting_id": "MSo1..."}}}
 ledger:
   description: The O(ledger_path) file and its number of entries after the run.
   returned: when O(ledger_path) is given
