@@ -287,7 +287,11 @@ class Reconciler:
             getattr(kind, took)(result, answer)
 
     # -- apply --------------------------------------------------------------------------------------------------------
-    def _apply(self, results, order=None, second_try=False):
+    # How many times a conflict (a 412, a Bookings create whose answer was lost) is read again, planned again and
+    # written once more for one item, at most: each time after a fresh read, so never twice what landed once.
+    CONFLICT_ROUNDS = 5
+
+    def _apply(self, results, order=None, tries=0):
         """Send the planned writes of one round (``order``: ROUNDS) of every item, each answer to its kind.  An
         ``after`` write goes only once the write it follows succeeded (also when another part of the item failed);
         a round of ``before`` or ``after`` writes that stops (sign-in failed) answers each of them with that error,
@@ -313,7 +317,7 @@ class Reconciler:
         conflicts = []
         for (result, name, op), answer in zip(owners, answers):
             kind = self.kind_of(name)
-            if not second_try and kind.conflict(name, answer):
+            if tries < self.CONFLICT_ROUNDS and kind.conflict(name, answer):
                 conflicts.append((result, kind, answer.replayed))
                 continue
             if not answer.ok and not (answer.status == 404 and name.endswith("_delete")):
@@ -324,7 +328,7 @@ class Reconciler:
             if name.endswith("_delete"):
                 self._gone_with(result, kind, self.kinds)
         if conflicts:
-            self._replan_conflicts(conflicts)
+            self._replan_conflicts(conflicts, tries + 1)
 
     @staticmethod
     def _gone_with(result, parent, kinds):
@@ -337,7 +341,7 @@ class Reconciler:
                     part.action = DELETED
                 part.view = None
 
-    def _replan_conflicts(self, conflicts):
+    def _replan_conflicts(self, conflicts, tries=1):
         """A conflict (412: the appointment changed since it was read - by someone else, or by our own PATCH sent
         again after its answer was lost, ``replayed``): read all of them again in one batched round, plan again, write
         once more."""
@@ -353,7 +357,7 @@ class Reconciler:
                     continue
                 kind.replanned(result, before, replayed, bool(replan))
                 result.pending = list(replan) + result.pending  # and the item's writes of later rounds
-        self._apply([conflict[0] for conflict in conflicts], second_try=True)
+        self._apply([conflict[0] for conflict in conflicts], tries=tries)
 
 
 # -- the plan: pure, over the kinds -----------------------------------------------------------------------------------
