@@ -59,6 +59,10 @@ def parse_args(argv=None):
                         "one public app, one user with a password, one managed identity")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every Graph and identity "
                         "HTTP request, in milliseconds (default 0)")
+    parser.add_argument("--bookings-service-ms", type=float, default=0, help="how long every Microsoft Bookings "
+                        "request (each top-level request and each $batch item to a Bookings path) is in flight for "
+                        "its mailbox and holds its answer, in milliseconds; the fifth in flight per app and mailbox "
+                        "is 429 + Retry-After, and the items of one $batch run one after another (default 0)")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds "
                         "(default 3600)")
     parser.add_argument("--provisioning", metavar="STATUS:SECONDS", help="the first virtualAppointment create in "
@@ -86,6 +90,7 @@ def parse_args(argv=None):
 def start_modes(args):
     modes = {name: True for name in args.mode}
     modes["latency_ms"] = args.latency_ms
+    modes["bookings_service_ms"] = args.bookings_service_ms
     modes["token_lifetime_s"] = args.token_lifetime
     modes["batch_order"] = args.batch_order
     modes["profile"] = args.profile  # a start mode: reset goes back to it

@@ -21,6 +21,10 @@ DOC_MODES = {
 }
 OTHER_MODES = {
     "latency_ms": 0,
+    # Microsoft Bookings (bookings.py): how long every Bookings request - top-level or $batch item - is in flight for
+    # its mailbox (the four-request limit counts it) and holds its answer; the items of one $batch run one after
+    # another.  0: answered at once, as before.
+    "bookings_service_ms": 0,
     "throttle": None,         # {"rate_per_s": float, "burst": int} per app per tenant
     "provisioning": None,     # {"status": 503 | 409, "seconds": float}: the first create in each tenant
     "token_lifetime_s": 3600,
@@ -52,7 +56,7 @@ def validate_modes(update):
             # MSAL rounds the polling interval down to whole seconds; below 1 it would poll in a tight loop.
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ModeError("mode 'device_code_interval_s' must be a whole number of seconds, at least 1")
-        elif key in ("latency_ms", "token_lifetime_s"):
+        elif key in ("latency_ms", "bookings_service_ms", "token_lifetime_s"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ModeError("mode '%s' must be a non-negative number" % key)
         elif key == "throttle":

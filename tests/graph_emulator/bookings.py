@@ -7,9 +7,12 @@ answers with ``(status, body, headers)``.
 
 Built: businesses (list, get, create, update, delete, publish, unpublish), services, staffMembers, customers,
 customQuestions and appointments (list, get, create, update, delete), appointment ``cancel`` and ``calendarView``; the limit of four
-concurrent requests per (app, mailbox) (section 10).  A request is "in flight" while its response is held back by
-an injected ``delay_ms`` fault (the only time the emulator overlaps requests after dispatch): the fifth in flight
-for the same app and mailbox is 429 with Retry-After, also as a ``$batch`` item.
+concurrent requests per (app, mailbox) (section 10).  A request is "in flight" while its response is held back -
+by the mode ``bookings_service_ms`` (every Bookings request, each ``$batch`` item included, is served that long;
+the items of one ``$batch`` run one after another, so a ``$batch`` holds one slot at a time) and by an injected
+``delay_ms`` fault: the fifth in flight for the same app and mailbox is 429 with Retry-After, also as a ``$batch``
+item.  The handlers answer at once; the time is virtual (each call's interval is kept, a ``$batch`` item's starting
+when the items before it end) and the server holds the answer that long without blocking the event loop.
 """
 
 import copy
@@ -319,7 +322,7 @@ class Bookings:
         self.emu = emulator
         self._epoch = None
         self._tenants = {}
-        self._in_flight = {}  # (tenant, app, mailbox) -> monotonic times the delayed responses go out
+        self._in_flight = {}  # (tenant, app, mailbox) -> [(monotonic start, end)] of the calls served or held
 
     def _state(self, tenant_id):
         # The store's reset() (control API reset, load_state) builds a new meetings dict: Bookings follows it.
@@ -383,6 +386,8 @@ class Bookings:
         businesses = self._state(call.principal.tenant.id)
         if business_id is not None:
             self._admit(call, business_id)
+        else:  # the business list names no mailbox: it is served as long, but counts against no limit
+            call.service_ms += self.emu.modes.get("bookings_service_ms") or 0
         if leaf == "bookings.businesses":
             return self.list_businesses(call, businesses) if call.method == "GET" else \
                 self.create_business(call, businesses)
@@ -419,19 +424,30 @@ class Bookings:
         return 204, None, {}
 
     def _admit(self, call, business_id):
-        """Section 10: at most four requests in flight per app ID per booking mailbox, then 429 + Retry-After."""
+        """Section 10: at most four requests in flight per app ID per booking mailbox, then 429 + Retry-After.
+
+        The call starts ``call.start_ms`` after now (a ``$batch`` item: when the Bookings items before it in its
+        ``$batch`` are done) and, once admitted, is in flight for ``bookings_service_ms`` plus any injected
+        ``delay_ms``; a refused call takes no time."""
         key = (call.principal.tenant.id, call.principal.app_id, business_id.lower())
+        service_ms = self.emu.modes.get("bookings_service_ms") or 0
         now = time.monotonic()
-        busy = [until for until in self._in_flight.get(key, ()) if until > now]
+        start = now + call.start_ms / 1000.0
+        flights = [(begin, until) for begin, until in self._in_flight.get(key, ()) if until > now]
+        # In flight at ``start``: begun, not ended (a microsecond of slack, so that the item after another of the same
+        # $batch - starting when it ends - never counts it, whatever the float rounding).
+        busy = [until for begin, until in flights if begin <= start + 1e-6 and start < until - 1e-6]
         if len(busy) >= CONCURRENT_LIMIT:
-            self._in_flight[key] = busy
-            raise throttled(max(1, math.ceil(min(busy) - now)),
+            self._in_flight[key] = flights
+            raise throttled(max(1, math.ceil(min(busy) - start)),
                             "Too many concurrent requests for this booking mailbox: at most %d per app."
                             % CONCURRENT_LIMIT)
-        if call.delay_ms:
-            busy.append(now + call.delay_ms / 1000.0)
-        if busy:
-            self._in_flight[key] = busy
+        hold_ms = service_ms + call.delay_ms
+        if hold_ms:
+            flights.append((start, start + hold_ms / 1000.0))
+        call.service_ms += service_ms
+        if flights:
+            self._in_flight[key] = flights
         else:
             self._in_flight.pop(key, None)
 
@@ -700,7 +716,7 @@ class Bookings:
         self._join_urls(call, record, entity)
         return entity
 
-    def _business_rules(self, record, service, start_dt, end_dt, staff_ids):
+    def _business_rules(self, record, service, start_dt, end_dt, staff_ids, booked_staff=None):
         """Section 6, application permissions only: the duration is the service's; minimumLeadTime and
         maximumAdvance apply (the service's policy overrides the business's); staff need allowStaffSelection; the time
         lies within the business hours.  The answers are undocumented: 400 [inf].  Not modelled: staff availability
@@ -720,7 +736,8 @@ class Bookings:
             raise bad_request("The appointment starts later than the maximum advance (%s)." % policy["maximumAdvance"])
         if staff_ids and policy.get("allowStaffSelection") is False:
             raise bad_request("Staff selection is not allowed by the scheduling policy.")
-        if not self._within_business_hours(record, start_dt, end_dt, staff_ids):
+        # The hours are read in the zone of the appointment's staff as it will be (a PATCH may not name them).
+        if not self._within_business_hours(record, start_dt, end_dt, booked_staff or staff_ids):
             raise bad_request("The appointment is outside the business hours.")
 
     @staticmethod
@@ -773,7 +790,8 @@ class Bookings:
         start_dt, end_dt = self._times(body, current)
         if call.principal.user is None:
             service = record["services"].get(after.get("serviceId")) or {}
-            self._business_rules(record, service, start_dt, end_dt, changes.get("staffMemberIds"))
+            self._business_rules(record, service, start_dt, end_dt, changes.get("staffMemberIds"),
+                                 after.get("staffMemberIds"))
         self._set_times(after, start_dt, end_dt)
         self._join_urls(call, record, after)
         return after

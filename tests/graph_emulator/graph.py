@@ -68,6 +68,11 @@ class Call:
         self.principal = None
         self.user = None
         self.delay_ms = 0
+        # Bookings service time (mode bookings_service_ms): how long this call holds its answer for it (a $batch:
+        # the sum of its Bookings items'), and when it starts after its dispatch (a $batch item: once the Bookings
+        # items before it are done - the items of one $batch run one after another).
+        self.service_ms = 0
+        self.start_ms = 0
         self.drop = None
 
     def json(self):
@@ -851,6 +856,7 @@ class GraphService:
                    None, outer.version, client_request_id, batch=outer.seq)
         sub.seq = self.emu.next_seq()
         sub.principal = outer.principal
+        sub.start_ms = outer.service_ms
         return sub
 
     def _batch_refuse(self, sub, err):
@@ -891,7 +897,9 @@ class GraphService:
         except Drop as drop:
             # A dropped item drops the connection that carries the whole batch, after the other items ran.
             outer.drop = "after" if outer.drop == "after" or drop.when == "after" else (outer.drop or "before")
+            outer.service_ms += sub.service_ms
             err = GraphError(504, "GatewayTimeout", "connection dropped")
             return Response(504, err.body(sub.request_id, sub.client_request_id))
         outer.delay_ms += sub.delay_ms
+        outer.service_ms += sub.service_ms
         return response

@@ -43,6 +43,12 @@ def _drop(request):
     return web.Response(status=499)
 
 
+async def _serve_time(call):
+    """A dropped call still took its Bookings service time (mode bookings_service_ms) before the connection went."""
+    if call.service_ms:
+        await asyncio.sleep(call.service_ms / 1000.0)
+
+
 class Handler:
     def __init__(self, emulator):
         self.emu = emulator
@@ -80,11 +86,13 @@ class Handler:
         try:
             response = self.emu.graph.dispatch(call)
         except Drop:
+            await _serve_time(call)
             return _drop(request)
         if call.drop:  # an item of a $batch dropped the connection
+            await _serve_time(call)
             return _drop(request)
-        if call.delay_ms:
-            await asyncio.sleep(call.delay_ms / 1000.0)
+        if call.delay_ms or call.service_ms:
+            await asyncio.sleep((call.delay_ms + call.service_ms) / 1000.0)
         headers = response.headers
         headers["x-ms-ags-diagnostic"] = AGS
         headers["Cache-Control"] = "no-cache"
