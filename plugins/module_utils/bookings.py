@@ -16,15 +16,13 @@ import datetime
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import bookings_model as model
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import time_zones
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import (
-    CollectionError, PlanError, ValidationError)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import PlanError, ValidationError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.graph import follow_pages, graph_path
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kind_booking import (
     APPOINTMENT, BUSINESS, CUSTOMER, QUESTION, SERVICE, STAFF, BookingItem, appointment_label, business_path,
     external_id_of)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Reconciler
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import (
-    APP_ONLY_METHODS, choose_auth_method)
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.spec import app_only_method
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import (
     DATE_TIME, date_time_problems, email_problems, phone_problems, show, text_problems, url_problems, zone_info)
 
@@ -225,11 +223,8 @@ def _fail_if(problems):
 
 def _delegated_only_create(params, what):
     """Business create and delete need delegated Bookings.Manage.All (section 3): refused before any request."""
-    try:
-        method = choose_auth_method(params)
-    except CollectionError:
-        return []
-    if method not in APP_ONLY_METHODS:
+    method = app_only_method(params)
+    if method is None:
         return []
     return ["state: %s a booking business is served to delegated tokens only (Bookings.Manage.All), and auth_method "
             "%s signs in as the application: sign in as a user (the sign_in module, then auth_method device_code; "
@@ -237,10 +232,7 @@ def _delegated_only_create(params, what):
 
 
 def app_only(module):
-    try:
-        return choose_auth_method(module.params) in APP_ONLY_METHODS
-    except CollectionError:
-        return False
+    return app_only_method(module.params) is not None
 
 
 # -- reading references ----------------------------------------------------------------------------------------------

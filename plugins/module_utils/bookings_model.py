@@ -16,6 +16,8 @@ import datetime
 import math
 import re
 
+from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import parse_time
+
 # Duration-valued properties, by snake_case name, wherever they are (services, scheduling policies, reminders).
 DURATION_KEYS = frozenset(("default_duration", "pre_buffer", "post_buffer", "time_slot_interval",
                            "minimum_lead_time", "maximum_advance", "offset", "duration"))
@@ -98,13 +100,7 @@ def normal_time_of_day(value):
 
 def parse_instant(text):
     """ISO 8601 text with an offset (or Z; Graph's seven-digit fractions) -> aware UTC datetime; ValueError else."""
-    cleaned = re.sub(r"(\.\d{1,6})\d*", r"\1", str(text).strip(), count=1)
-    if cleaned[-1:] in ("Z", "z"):
-        cleaned = cleaned[:-1] + "+00:00"
-    value = datetime.datetime.fromisoformat(cleaned)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value.astimezone(datetime.timezone.utc)
+    return parse_time(text)
 
 
 def utc_text(value):

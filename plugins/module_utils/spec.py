@@ -85,15 +85,22 @@ def default_token_cache_path():
     return os.path.join(base, "cloudcomms.virtual_appointments", "msal_token_cache.json")
 
 
+def app_only_method(params):
+    """The sign-in method when it is the application's own (no user: client secret, certificate, federated token,
+    managed identity), else None - also when no sign-in is configured (reported where the client is made)."""
+    try:
+        method = choose_auth_method(params)
+    except CollectionError:
+        return None
+    return method if method in APP_ONLY_METHODS else None
+
+
 def delegated_only(params, option, what):
     """[problem] when ``option`` asks for ``what`` Graph serves to delegated tokens only (the client join link, the
     virtual appointment SMS: graph-today.md 3) and the sign-in is the application's own; [] otherwise (also when no
     sign-in is configured: that is reported where the client is made)."""
-    try:
-        method = choose_auth_method(params)
-    except CollectionError:
-        return []
-    if method not in APP_ONLY_METHODS:
+    method = app_only_method(params)
+    if method is None:
         return []
     return ["%s: %s is served to delegated tokens only, and auth_method %s signs in as the application: sign in as "
             "the organizer - the sign_in module (device code) then auth_method device_code, auth_method "

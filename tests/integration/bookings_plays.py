@@ -5,6 +5,8 @@ of the log."""
 import collections
 import json
 
+from tests.integration.test_targets import connections as target_connections
+
 GROUP = "group/cloudcomms.virtual_appointments.graph"
 NS = "cloudcomms.virtual_appointments."
 MARKER = "/zz-marker-"
@@ -14,18 +16,10 @@ DAY = "2027-01-12"
 
 
 def connections(emulator, tmp_path):
-    """{"application": client secret, "delegated": username_password as the default user}: complete sets of the
-    group's connection options (a task's entry for the group replaces the play's).  The delegated token cache is
-    always a file of the test's temp dir."""
-    defaults = emulator.defaults
-    common = {"graph_endpoint": emulator.graph_url, "authority_host": emulator.authority_host,
-              "ca_path": emulator.ca_file, "tenant_id": defaults["tenant_id"]}
-    return {
-        "application": dict(common, client_id=defaults["client_id"], client_secret=defaults["client_secret"]),
-        "delegated": dict(common, auth_method="username_password", client_id=defaults["public_client_id"],
-                          username=defaults["user_upn"], password=defaults["user_password"],
-                          token_cache_path=str(tmp_path / "token-cache.json")),
-    }
+    """{"application": client secret, "delegated": username_password as the default user}: the targets' complete
+    sets of the group's connection options (a task's entry for the group replaces the play's); the delegated token
+    cache is always a file of the test's temp dir."""
+    return target_connections(emulator, str(tmp_path / "token-cache.json"))
 
 
 class Plays:
