@@ -21,10 +21,29 @@ VBIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.stamp
 REQUIREMENT_FILES := requirements.txt requirements-dev.txt requirements-dev.lock
 
-# The second leg of `make test-matrix`: ansible-core 2.21 needs Python 3.12 (pyenv's newest 3.12 if there is
+# The second sanity leg of `make test` (and 2.21 of `make test-matrix`): ansible-core 2.21 needs Python 3.12 (pyenv's newest 3.12 if there is
 # one, else python3.12 on PATH); its venv holds only the exact pins of requirements-sanity-2.21.txt.
 PYTHON_2_21 := $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12))),python3.12)
 VENV_2_21 := .venv-2.21
+# `make test-matrix`: ansible-test sanity and the integration smoke (tests/matrix/smoke.py) on every ansible-core
+# release that meta/runtime.yml's requires_ansible admits, each on a Python it supports as a controller: 2.16 to 2.19
+# on Python 3.11 (PYTHON; 2.16 and 2.17 stop at 3.12, 2.20 starts at 3.12), 2.20 on 3.13 and 2.21 on 3.12, so that
+# both Pythons of the newest releases are covered. 2.19 is .venv (requirements-dev.txt + lock) and 2.21 is .venv-2.21;
+# each other release R has .venv-R, holding only the exact pins of requirements-sanity-R.txt (ansible-core and the
+# collection's runtime requirements, which the smoke's modules and the batch's in-process action plugin import).
+MATRIX_RELEASES := 2.16 2.17 2.18 2.19 2.20 2.21
+MATRIX_VENVS := .venv-2.16 .venv-2.17 .venv-2.18 .venv-2.20
+PYTHON_3_13 := $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13))),python3.13)
+MATRIX_PYTHON_2.16 := $(PYTHON)
+MATRIX_PYTHON_2.17 := $(PYTHON)
+MATRIX_PYTHON_2.18 := $(PYTHON)
+MATRIX_PYTHON_2.20 := $(PYTHON_3_13)
+MATRIX_VENV_2.16 := .venv-2.16
+MATRIX_VENV_2.17 := .venv-2.17
+MATRIX_VENV_2.18 := .venv-2.18
+MATRIX_VENV_2.19 := $(VENV)
+MATRIX_VENV_2.20 := .venv-2.20
+MATRIX_VENV_2.21 := $(VENV_2_21)
 # antsibull-docs (the docs lint of `make lint`) cannot share .venv: see requirements-docs.txt.
 VENV_DOCS := .venv-docs
 # galaxy-importer brings its own ansible-core and ansible-lint: a venv of its own (requirements-importer.txt).
@@ -38,6 +57,7 @@ LINT_ARGS :=
 BENCH_ARGS :=
 CHAOS_ARGS :=
 BOOKINGS_CHAOS_ARGS :=
+SMOKE_ARGS :=
 
 # Tool environment: our .venv first on PATH (ansible-test, ansible-lint and
 # shellcheck come from it), no colour codes in logs, no user config leaking in.
@@ -57,7 +77,7 @@ help:
 	@echo 'make test            venv, sanity, sanity-2.21, units, emulator-tests, integration, lint (stops at the first failure)'
 	@echo 'make sanity          ansible-test sanity on a staged copy      (SANITY_ARGS=...)'
 	@echo 'make sanity-2.21     the same on ansible-core 2.21 / Python 3.12 (.venv-2.21)'
-	@echo 'make test-matrix     sanity on both: 2.19 / Python 3.11 and 2.21 / Python 3.12'
+	@echo 'make test-matrix     sanity and an integration smoke on each ansible-core release: 2.16 to 2.21 (SMOKE_ARGS=...)'
 	@echo 'make units           pytest tests/unit                         (PYTEST_ARGS=...)'
 	@echo 'make emulator-tests  pytest tests/emulator: the emulator'"'"'s own contract tests (PYTEST_ARGS=...)'
 	@echo 'make integration     pytest tests/integration                  (PYTEST_ARGS=...)'
@@ -87,6 +107,21 @@ $(STAMP): $(REQUIREMENT_FILES)
 $(VENV_2_21)/.stamp: requirements-sanity-2.21.txt
 	test -x $(VENV_2_21)/bin/python || { rm -rf $(VENV_2_21); $(PYTHON_2_21) -m venv $(VENV_2_21); }
 	$(VENV_2_21)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sanity-2.21.txt
+	$(VENV_2_21)/bin/python -m pip check
+	touch $@
+
+# The venvs of the other releases of `make test-matrix`: exact pins, nothing else.
+$(MATRIX_VENVS:%=%/.stamp): .venv-%/.stamp: requirements-sanity-%.txt
+	test -x .venv-$*/bin/python || { rm -rf .venv-$*; $(MATRIX_PYTHON_$*) -m venv .venv-$*; }
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	.venv-$*/bin/python -m pip check
+	touch $@
+
+# The smoke's modules and the batch's in-process action plugin need the collection's runtime requirements in each
+# release's venv. requirements-sanity-2.21.txt does not pin them, so the 2.21 leg of test-matrix adds them to .venv-2.21
+# at the versions of requirements-dev.lock (requests, msal and their pure-Python dependencies; what 2.21 pins stays).
+$(VENV_2_21)/.stamp-runtime: $(VENV_2_21)/.stamp requirements.txt requirements-dev.lock
+	$(VENV_2_21)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements-dev.lock
 	$(VENV_2_21)/bin/python -m pip check
 	touch $@
 
@@ -143,13 +178,37 @@ sanity: $(STAMP) $(SANITY_VENV)/.stamp
 sanity-2.21:
 	$(MAKE) --no-print-directory sanity SANITY_VENV=$(VENV_2_21)
 
-# Sanity on every supported pair, one after the other.
-test-matrix:
-	for venv in $(VENV) $(VENV_2_21); do
-	  start=$$SECONDS
-	  $(MAKE) --no-print-directory sanity SANITY_VENV="$$venv"
-	  echo "==> make sanity SANITY_VENV=$$venv: ok in $$((SECONDS - start)) s"
+# Sanity and the integration smoke (tests/matrix/smoke.py: the module_defaults target, the role's provision and no-op
+# re-run, the batch's in-process path, with that release's ansible-playbook against the emulator) on each release of
+# MATRIX_RELEASES, one after the other. Every leg runs whatever the others gave; a summary follows, and make fails if
+# any leg did. Some only: make test-matrix MATRIX_RELEASES="2.16 2.21"; SANITY_ARGS and SMOKE_ARGS (pytest's) apply.
+test-matrix: $(STAMP) $(foreach r,$(MATRIX_RELEASES),$(if $(filter-out undefined,$(origin MATRIX_VENV_$(r))),\
+  $(MATRIX_VENV_$(r))/.stamp,$(error test-matrix: no venv for ansible-core $(r): MATRIX_RELEASES is a subset of 2.16 2.17 2.18 2.19 2.20 2.21))) \
+  $(if $(filter 2.21,$(MATRIX_RELEASES)),$(VENV_2_21)/.stamp-runtime)
+	summary=()
+	failed=0
+	for leg in $(foreach r,$(MATRIX_RELEASES),$(r)=$(MATRIX_VENV_$(r))); do
+	  release=$${leg%%=*} venv=$${leg#*=}
+	  name="ansible-core $$release ($$venv, $$("$$venv/bin/python" -c 'import sys; print("Python %d.%d" % sys.version_info[:2])'))"
+	  line="$$name:"
+	  for stage in sanity smoke; do
+	    echo "==> $$name: $$stage"
+	    start=$$SECONDS
+	    if [[ $$stage == sanity ]]; then
+	      $(MAKE) --no-print-directory sanity SANITY_VENV="$$venv" && status=ok || status=FAILED
+	    else
+	      $(VPY) -m tests.matrix.smoke --venv "$$venv" --release "$$release" $(SMOKE_ARGS) && status=ok || status=FAILED
+	    fi
+	    [[ $$status == ok ]] || failed=1
+	    took="$$stage $$status in $$((SECONDS - start)) s"
+	    echo "==> $$name: $$took"
+	    line+=" $$took,"
+	  done
+	  summary+=("$${line%,}")
 	done
+	echo "==> make test-matrix:"
+	printf '    %s\n' "$${summary[@]}"
+	exit $$failed
 
 units: $(STAMP)
 	$(VPY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -173,8 +232,9 @@ lint: $(STAMP) $(VENV_DOCS)/.stamp $(VENV_IMPORTER)/.stamp
 	out=$$(mktemp -d)
 	trap 'rm -rf "$$out"' EXIT
 	ansible-galaxy collection build --output-path "$$out" . >/dev/null
-	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg PATH="$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH" \
-	  $(VENV_IMPORTER)/bin/python -m galaxy_importer.main "$$out"/*.tar.gz > "$$out/importer.log" 2>&1 \
+	# (in the temp dir: it writes importer_result.json where it runs)
+	(cd "$$out" && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg PATH="$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH" \
+	  $(CURDIR)/$(VENV_IMPORTER)/bin/python -m galaxy_importer.main "$$out"/*.tar.gz > "$$out/importer.log" 2>&1) \
 	  || { cat "$$out/importer.log"; echo "galaxy-importer: the import failed"; exit 1; }
 	echo "galaxy-importer: import OK, no errors ($$(grep -c '^WARNING' "$$out/importer.log" || true) warnings)"
 
@@ -226,6 +286,6 @@ build: $(STAMP)
 	ansible-galaxy collection build --force --output-path build
 
 clean:
-	rm -rf $(VENV) $(VENV_2_21) $(VENV_DOCS) $(VENV_IMPORTER) build tests/output .pytest_cache .ansible .cache changelogs/.plugin-cache.yaml
+	rm -rf $(VENV) $(VENV_2_21) $(VENV_DOCS) $(VENV_IMPORTER) $(MATRIX_VENVS) build tests/output .pytest_cache .ansible .cache changelogs/.plugin-cache.yaml
 	find . -path ./.git -prune -o -type d -name __pycache__ -exec rm -rf {} +
 	rm -rf "$${TMPDIR:-/tmp}"/$(NAMESPACE)-$(NAME)-sanity.*

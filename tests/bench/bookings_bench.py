@@ -50,7 +50,8 @@ from tests.bench.collection_bench import (
     RESULTS_DIR, Bench, BenchError, _row, ansible_core_version, counters, delta_of)
 from tests.graph_emulator.bookings import APPOINTMENT_PAGE_SIZE, CONCURRENT_LIMIT
 from tests.graph_emulator.directory import DEFAULT_SEED, EXAMPLE_BUSINESS, with_bookings
-from tests.helpers import COLLECTION_ROOT  # noqa: F401  pylint: disable=unused-import - puts ansible_collections on sys.path
+# Importing tests.helpers puts ansible_collections on sys.path.
+from tests.helpers import COLLECTION_ROOT  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Reconciler  # noqa: E402
 
 SERVICE_MS = 50

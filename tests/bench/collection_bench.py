@@ -878,8 +878,8 @@ def throttled(bench, results, workdir, n=THROTTLE_N, rate=THROTTLE_RATE, burst=T
                          "error": failed_run}
     results.check("N=%d throttled first provision: the run succeeded, every item written" % n,
                   run is not None and run.writes == 2 * n and not failed_items,
-                  failed_run[:300] if run is None else "writes %d of %d, failed hosts %d" % (run.writes, 2 * n,
-                                                                                              failed_items or 0))
+                  failed_run[:300] if run is None else "writes %d of %d, failed hosts %d"
+                  % (run.writes, 2 * n, failed_items or 0))
     if run is not None:
         results.check("N=%d throttled first provision within %.1fx the throttle floor" % (n, THROTTLE_FACTOR),
                       run.wall <= THROTTLE_FACTOR * floor, "%.1f s against floor %.1f s (%.2fx)"

@@ -228,8 +228,9 @@ def test_the_application_sign_in_is_held_to_its_rules_before_any_write(emulator,
         plays.task("app business create", "booking_business", {"display_name": "Fabrikam Advisory"}, ignore=True,
                    sign_in="application"),
         plays.mark("app-delete"),
-        plays.task("app business delete", "booking_business", {"business_id": "fabrikamadvisory@contoso.com",
-                                                              "state": "absent"}, ignore=True, sign_in="application"),
+        plays.task("app business delete", "booking_business",
+                   {"business_id": "fabrikamadvisory@contoso.com", "state": "absent"}, ignore=True,
+                   sign_in="application"),
         plays.mark("setup"),
         plays.business(), plays.staff(), plays.service(),
         plays.mark("no-staff"),
@@ -392,8 +393,8 @@ def test_more_than_four_concurrent_requests_to_a_business_are_waited_out(emulato
 
 # ---------------------------------------------------------------- 8. booking_info
 
-def test_booking_info_reads_sections_a_window_over_pages_and_the_business_list(emulator, ansible_playbook,
-                                                                                 tmp_path):
+def test_booking_info_reads_sections_a_window_over_pages_and_the_business_list(
+        emulator, ansible_playbook, tmp_path):
     plays = Plays(emulator, tmp_path)
     business_id = setup(ansible_playbook, plays, [
         plays.appointment("INFO-1"), plays.appointment("INFO-2", start="11:00", end="11:30"),

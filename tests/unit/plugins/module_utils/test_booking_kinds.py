@@ -658,11 +658,11 @@ def test_the_rules_read_the_hours_in_the_first_staff_members_zone():
 
 
 def test_the_rules_hold_the_lead_time_and_the_maximum_advance():
-    soon = rules(booking(MONDAY + "T09:00:00Z", MONDAY + "T09:30:00Z"), now=datetime.datetime(2026, 12, 7, 6,
-                                                                                             tzinfo=UTC))
+    soon = rules(booking(MONDAY + "T09:00:00Z", MONDAY + "T09:30:00Z"),
+                 now=datetime.datetime(2026, 12, 7, 6, tzinfo=UTC))
     assert len(soon) == 1 and soon[0].startswith("start_date_time:") and "minimum lead time P1D" in soon[0]
-    far = rules(booking(MONDAY + "T09:00:00Z", MONDAY + "T09:30:00Z"), now=datetime.datetime(2025, 11, 1,
-                                                                                            tzinfo=UTC))
+    far = rules(booking(MONDAY + "T09:00:00Z", MONDAY + "T09:30:00Z"),
+                now=datetime.datetime(2025, 11, 1, tzinfo=UTC))
     assert len(far) == 1 and far[0].startswith("start_date_time:") and "maximum advance P365D" in far[0]
 
 

@@ -167,8 +167,8 @@ def test_export_projects_each_object_onto_its_modules_options_with_names_for_ids
     assert out["bookings_staff"] == [{"email_address": "adele@x.io", "display_name": "Adele",
                                       "role": "administrator"}]
     service = out["bookings_services"][0]
-    assert service["staff"] == ["adele@x.io"] and service["custom_questions"] == [{"display_name": "Age?",
-                                                                                     "is_required": True}]
+    assert service["staff"] == ["adele@x.io"]
+    assert service["custom_questions"] == [{"display_name": "Age?", "is_required": True}]
     assert service["default_reminders"] == [{"text": "Soon", "offset": "P1D", "recipients": "allAttendees"}]
     first, adopted = out["bookings_appointments"]
     assert first["external_id"] == "A-1" and "appointment_id" not in first and first["service_name"] == "Loan review"
@@ -182,8 +182,8 @@ def test_drift_names_missing_different_and_unmanaged_and_nothing_else():
     results = {
         "services": [("Loan review", {"action": "unchanged"}),
                      ("Walk-in", {"action": "created"})],
-        "staff": [("adele@x.io", {"action": "updated", "diff": {"before": {"role": "viewer"},
-                                                                 "after": {"role": "administrator"}}})],
+        "staff": [("adele@x.io", {"action": "updated",
+                                  "diff": {"before": {"role": "viewer"}, "after": {"role": "administrator"}}})],
         "appointments": {"appointments": [
             {"external_id": "A-1", "action": "unchanged"},
             {"external_id": "A-2", "action": CREATED},

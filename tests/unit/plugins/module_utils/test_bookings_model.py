@@ -116,8 +116,8 @@ def test_seconds_above_59_are_not_a_time_of_day():
 
 def test_parse_instant_takes_graphs_seven_digit_fractions_and_offsets():
     utc = datetime.timezone.utc
-    assert model.parse_instant("2026-12-07T09:00:00.1234567Z") == datetime.datetime(2026, 12, 7, 9, 0, 0, 123456,
-                                                                                     tzinfo=utc)
+    assert model.parse_instant("2026-12-07T09:00:00.1234567Z") == \
+        datetime.datetime(2026, 12, 7, 9, 0, 0, 123456, tzinfo=utc)
     assert model.parse_instant("2026-12-07T10:00:00+01:00") == datetime.datetime(2026, 12, 7, 9, tzinfo=utc)
     assert model.parse_instant("2026-12-07T09:00:00") == datetime.datetime(2026, 12, 7, 9, tzinfo=utc)
     assert model.parse_instant("2026-12-07T10:00:00+01:00").tzinfo == utc

@@ -90,7 +90,7 @@ def test_env_values_are_typed_and_checked(monkeypatch):
     monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", "~/certs/app.pem")
     params = validate({}).validated_parameters
     assert params["validate_certs"] is False
-    assert params["client_certificate_path"] == os.path.expanduser("~/certs/app.pem")  # type: path
+    assert params["client_certificate_path"] == os.path.expanduser("~/certs/app.pem")  # the option is of type path
 
     monkeypatch.setenv("CLOUDCOMMS_GRAPH_AUTH_METHOD", "kerberos")
     result = ArgumentSpecValidator(connection_spec()).validate({})
