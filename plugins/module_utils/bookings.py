@@ -277,7 +277,7 @@ def _staff_emails(staff_views, ids):
 # -- running one item ------------------------------------------------------------------------------------------------
 def _reconcile(module, kind, item, returned):
     """One item through the engine with ``kind``; the module's result (``returned``: the object's return key)."""
-    result = Reconciler(module.client, module.check_mode, concurrency=1, kinds=(kind,)).run([item])[0]
+    result = engine(module, kind).run([item])[0]
     if isinstance(result.error, PlanError):  # a task has one item: its problems name the options alone
         prefix = item.label + "."
         raise ValidationError([problem[len(prefix):] if problem.startswith(prefix) else problem
@@ -570,14 +570,15 @@ class References:
         return view
 
 
+def engine(module, kind, concurrency=1):
+    """The engine of a Bookings task: one kind, the module's client (made when first needed) and check mode."""
+    return Reconciler(module.client, module.check_mode, concurrency=concurrency, kinds=(kind,))
+
+
 def unresolved(module, problems):
-    """Names a task gives that the business does not have: problems - but in check mode, warnings, as an earlier
-    task of the same play (a staff member, a service) would make them; the plan then leaves them out."""
-    if not module.check_mode or not problems:
-        return problems
-    for problem in problems:
-        module.warn("%s (check mode: an earlier task may make it; it is left out of this plan)" % problem)
-    return []
+    """Names the task gives that the business does not have: problems, or warnings in check mode (the engine's
+    ``unresolved``)."""
+    return engine(module, APPOINTMENT).unresolved(problems, module.warn)
 
 
 def appointment_item(params, desired, where, listed=None, rules=None):

@@ -36,7 +36,6 @@ from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ki
     APPOINTMENT, KEY_PREFIX, appointment_label, business_path, external_id_of)
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.kinds import (
     CANCELLED, CREATED, DELETED, FAILED, UNCHANGED, UPDATED)
-from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import Reconciler
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.validate import show
 
 MAX_CONCURRENCY = 4  # Graph: four concurrent requests per app per business mailbox (bookings-api.md 10)
@@ -222,8 +221,7 @@ def run(module):
                        "appointment_id": None, "cancellation_message": None}
             where = "business %s (purge) (external_id %s)" % (params["business_id"], external_id)
             work.append((where, checked, bookings.appointment_item(checked, {}, where, listed=entry)))
-    engine = Reconciler(client, module.check_mode, params["concurrency"], kinds=(APPOINTMENT,))
-    results = engine.run([pair[2] for pair in work], progress=getattr(module, "progress", None))
+    results = bookings.engine(module, APPOINTMENT, params["concurrency"]).run([pair[2] for pair in work], progress=getattr(module, "progress", None))
     out = [item_result(checked, result, module.diff_mode, references) for (_w, checked, _i), result
            in zip(work, results)]
     summary = {"total": len(out), "listed": len(listed)}

@@ -184,6 +184,16 @@ class Reconciler:
         if self.recorder is not None and not self.check_mode:
             what(self.recorder)
 
+    def unresolved(self, problems, warn):
+        """Names a task gives that Graph does not have (a staff member, a service): ``problems`` - but in check mode
+        warnings, given to ``warn``, as an earlier task of the same play would make them; the plan leaves them out.
+        With ``write`` and ``record``, where the engine reads check mode."""
+        if not self.check_mode or not problems:
+            return problems
+        for problem in problems:
+            warn("%s (check mode: an earlier task may make it; it is left out of this plan)" % problem)
+        return []
+
     def _send_direct(self, op):
         """One write as a request of its own (the SMS module's one SMS), answered like a $batch sub-request."""
         try:
