@@ -241,7 +241,7 @@ def get_all(client, paths):
     # Staff roles scheduler and teamMember read as unknownFutureValue without this header (section 2).
     ops = [dict({"method": "GET", "path": path}, **({"headers": {"Prefer": "include-unknown-enum-members"}}
                                                     if path.endswith("/staffMembers") else {})) for path in paths]
-    answers = client.batch(ops) if ops else []
+    answers = client.batch(ops, spread=True) if ops else []  # the mailbox's four slots, one item each
     out = []
     for answer in answers:
         if answer.ok and isinstance(answer.body, dict) and "value" in answer.body:

@@ -211,13 +211,17 @@ class GraphClient:
                     self.sleep(step.delay)
 
     # -- $batch -------------------------------------------------------------------------------------------------
-    def batch(self, items, concurrency=4):
+    def batch(self, items, concurrency=4, spread=False):
         """Run sub-requests through ``$batch``, 20 a call, ``concurrency`` calls in flight.
 
         ``items``: dicts with method, path (relative to the version), optional body, headers, provisioning.
         Returns one BatchResult per item, in input order.  Failed items are retried individually under the same
-        policy; an item that succeeded is never sent again."""
-        executor = _BatchExecutor(self, items, max(1, int(concurrency)))
+        policy; an item that succeeded is never sent again.  ``spread``: the service runs a call's items one after
+        another, each holding one of a few slots (Bookings: four per mailbox), so the items are spread evenly over
+        the calls of each round (spread_sizes) rather than 20 a call and a small last call that leaves slots idle."""
+        concurrency = max(1, int(concurrency))
+        sizes = spread_sizes(len(items), concurrency) if spread else []
+        executor = _BatchExecutor(self, items, concurrency, sizes)
         return executor.run()
 
 
@@ -279,11 +283,24 @@ class _Pending:
         self.limit = BATCH_LIMIT  # the largest $batch it goes in: halved each time its $batch got no answer
 
 
+def spread_sizes(count, concurrency, limit=BATCH_LIMIT):
+    """The sizes of the $batch calls that spread ``count`` items evenly over rounds of ``concurrency`` calls: as few
+    rounds as calls of ``limit`` need, every call about as large (250 items, 4 in flight: 16 calls of 15 or 16 - four
+    each - not 12 calls of 20 and one of 10 that runs alone).  Pure."""
+    calls = min(count, concurrency * -(-count // (concurrency * limit))) if count > 0 else 0
+    sizes, left = [], count
+    for remaining in range(calls, 0, -1):
+        sizes.append(-(-left // remaining))
+        left -= sizes[-1]
+    return sizes
+
+
 class _BatchExecutor:
-    def __init__(self, client, items, concurrency):
+    def __init__(self, client, items, concurrency, sizes=()):
         self.client = client
         self.items = items
         self.concurrency = concurrency
+        self.sizes = list(reversed(sizes))  # the first calls' sizes at most (spread_sizes), then 20 a call
         self.results = [None] * len(items)
         now = client.clock()
         self.queue = [_Pending(i, item, now) for i, item in enumerate(items)]
@@ -314,7 +331,7 @@ class _BatchExecutor:
                 now = self.client.clock()
                 due = [p for p in self.queue if p.not_before <= now]
                 if due:
-                    chunk = _chunk(due)
+                    chunk = _chunk(due, self.sizes.pop() if self.sizes else BATCH_LIMIT)
                     taken = set(id(p) for p in chunk)
                     self.queue = [p for p in self.queue if id(p) not in taken]
                     self.in_flight += 1
@@ -447,9 +464,9 @@ class _BatchExecutor:
         return [pending for pending, step in again]
 
 
-def _chunk(due):
-    """The next $batch: due items in order, as many as the smallest ``limit`` among them allows (at most 20)."""
-    chunk, cap = [], BATCH_LIMIT
+def _chunk(due, size=BATCH_LIMIT):
+    """The next $batch: due items in order, as many as the smallest ``limit`` among them allows (at most ``size``)."""
+    chunk, cap = [], size
     for pending in due:
         if len(chunk) >= min(cap, pending.limit):
             continue

@@ -74,6 +74,7 @@ class BookingKind(Kind):
     required_on_create = ()  # view keys Graph requires to create one (the option is optional for an update)
     key_casefold = True      # names and addresses match without regard to case; an external ID exactly
     graph_name = None  # for messages: "service"
+    spread = True      # every request counts against the mailbox's four in flight (bookings-api.md 10)
 
     def __init__(self, name):
         self.name = name

@@ -49,6 +49,8 @@ class Kind(abc.ABC):
     name = None
     parent = None      # the kind whose resource holds this one (deleting it removes this one too)
     resource = True    # False for what is sent, not kept (an SMS): no state to read, not the item's action
+    spread = False     # True: the service runs a $batch's items one after another against a few slots (Bookings'
+    #                    four per mailbox), so the engine spreads a round's requests over its calls (graph.spread_sizes)
 
     def state(self, item):
         """The item's desired state of this kind: PRESENT, ABSENT or None (not managed)."""

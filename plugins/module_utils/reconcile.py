@@ -147,6 +147,7 @@ class Reconciler:
         # An operation's name starts with its kind's name: the longest name first (booking_business_... is not
         # booking_...).
         self._routes = sorted(self.kinds, key=lambda kind: -len(kind.name))
+        self.spread = any(kind.spread for kind in self.kinds)  # GraphClient.batch's ``spread``
         # Optional ledger hook (ledger.Recorder): before(ops) records what is about to be created, after(ops,
         # answers) what was created and deleted - on real runs only, so check mode never records anything.
         self.recorder = recorder
@@ -173,7 +174,7 @@ class Reconciler:
         if all(op.get("direct") for op in ops):
             answers = [self._send_direct(op) for op in sendable]
         else:
-            answers = self.client.batch(sendable, self.concurrency)
+            answers = self.client.batch(sendable, self.concurrency, self.spread)
         if self.recorder is not None:
             self.recorder.after(ops, answers)
         return answers
@@ -227,7 +228,7 @@ class Reconciler:
                 continue
             first[key] = index
             sent.append(index)
-        for index, answer in zip(sent, self.client.batch([ops[i] for i in sent], self.concurrency) if sent else []):
+        for index, answer in zip(sent, self.client.batch([ops[i] for i in sent], self.concurrency, self.spread) if sent else []):
             if ops[index].get("pages") and answer.ok:
                 follow_pages(self.client, answer)
             answers[index] = answer

@@ -120,6 +120,22 @@ def test_batch_results_come_back_in_input_order(emulator):
     assert emulator.metrics()["graph"]["by_route"]["POST /$batch"] == 3  # 46 items, 20 a call
 
 
+def test_spread_batch_evens_its_calls_over_the_slots(emulator):
+    """spread (Bookings: a call's items run one after another, four slots a mailbox): 25 items, 4 in flight, go as
+    4 calls of 7, 6, 6 and 6 - not 20 and 5 - in input order and each once."""
+    client = make_client(emulator)
+    items = [{"method": "POST", "path": meetings_path(emulator) + "/createOrGet", "body": {"externalId": "s%02d" % i}}
+             for i in range(25)]
+    results = client.batch(items, concurrency=4, spread=True)
+    assert [r.body["externalId"] for r in results] == ["s%02d" % i for i in range(25)]
+    sizes = {}
+    for entry in emulator.requests(kind="graph"):
+        if entry["batch"] is not None:
+            sizes[entry["batch"]] = sizes.get(entry["batch"], 0) + 1
+    assert sorted(sizes.values(), reverse=True) == [7, 6, 6, 6]
+    assert emulator.metrics()["graph"]["by_route"]["POST /$batch"] == 4
+
+
 def test_batch_of_1000_under_20_percent_faults_all_succeed_and_none_is_resent(emulator):
     emulator.faults([
         {"route": ".", "status": 429, "retry_after": 1, "rate": 0.1},

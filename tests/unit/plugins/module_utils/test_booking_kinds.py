@@ -401,7 +401,9 @@ class FakeClient:
     def clock(self):
         return 0.0
 
-    def batch(self, ops, concurrency=4):
+    def batch(self, ops, concurrency=4, spread=False):
+        # Every Bookings request holds one of the mailbox's four slots: the engine spreads them over its calls.
+        assert spread, "Bookings requests sent without spread"
         answers = []
         for op in ops:
             assert not (self.check_mode and op["method"] != "GET"), "check mode sent %s %s" % (op["method"],
