@@ -14,29 +14,15 @@ another user, sets ``environment``, or when this Python lacks ``requests`` or ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import auth, batch, graph
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.reconcile import progress_line
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.module import Finished, GraphModule
+from ansible_collections.cloudcomms.virtual_appointments.plugins.plugin_utils.worker import plain, settle
 
 display = Display()
-
-
-def plain(value):
-    """The task's options as plain Python values: Ansible's templated strings carry their origin (a str subclass with
-    tags) and thousands of items would be held twice, tags and all, once validated; a module process gets plain JSON
-    values, and so does the in-process run. Other scalars are left as they are (a YAML date is still refused)."""
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {plain(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    return value
 
 
 class ActionModule(ActionBase):
@@ -65,6 +51,7 @@ class ActionModule(ActionBase):
                 and not any(environment) and not self._task.async_val and graph.HAS_REQUESTS and auth.HAS_MSAL)
 
     def run(self, tmp=None, task_vars=None):
+        settle()  # what this worker inherited stays shared with the controller (plugin_utils/worker.py)
         result = super().run(tmp, task_vars)
         if not self.in_process():
             # As Ansible's own action for a module: an async task is wrapped to run in the background and polled.

@@ -17,6 +17,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils import items
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.ledger import ledger_entries
 from ansible_collections.cloudcomms.virtual_appointments.plugins.module_utils.errors import ValidationError
+from ansible_collections.cloudcomms.virtual_appointments.plugins.plugin_utils.worker import plain, settled
 
 LEDGER_FORMAT = 1
 ACTIONS = ("created", "updated", "deleted", "unchanged", "failed")
@@ -33,6 +34,7 @@ def _entries(ledger, where="ledger"):
         raise AnsibleFilterError(str(exc))
 
 
+@settled
 def appointments_plan(appointments, organizer=None, flat=None, ledger_enabled=False, purge=False, mode="provision"):
     """The inventory's items for the batch module, validated.
 
@@ -40,7 +42,9 @@ def appointments_plan(appointments, organizer=None, flat=None, ledger_enabled=Fa
     (``virtual_appointments_list``) items must name their ``user``.  Every problem of every item is reported at once,
     naming the role variable, the index, the external ID and the field.  ``mode=decommission`` sends no item (the
     batch module removes what the ledger lists).  Ledger meeting IDs and purge are the batch module's work
-    (its ``ledger`` and ``purge`` options), so they apply to the export file's items too.
+    (its ``ledger`` and ``purge`` options), so they apply to the export file's items too.  The items come back as
+    plain values (plugin_utils/worker.py): thousands of them are cheaper for Ansible to finalize and send back, and
+    for the module to hold, without their tags.
     """
     if mode not in MODES:
         raise AnsibleFilterError("virtual_appointments_mode must be one of %s, got %r" % (", ".join(MODES), mode))
@@ -61,7 +65,7 @@ def appointments_plan(appointments, organizer=None, flat=None, ledger_enabled=Fa
             problems.append("%s: must be a list, got %s" % (source, type(values).__name__))
             continue
         for where, value in items.entries_of(source, values):
-            item = dict(value) if isinstance(value, dict) else value
+            item = dict(plain(value)) if isinstance(value, dict) else value  # the input stays as it is
             if isinstance(item, dict) and not item.get("user"):
                 if source == "virtual_appointments_list":
                     problems.append("%s.user: required in virtual_appointments_list" % where)
@@ -83,6 +87,7 @@ def _absent(result):
         result.get("action") == "unchanged" and not result.get("join_web_url"))
 
 
+@settled
 def appointments_ledger(results, previous=None, host=None, tenant=None):
     """The ledger after a run: ``previous`` updated from the batch module's per-item ``results``.  Meetings that exist
     are recorded; deleted ones are dropped; a failed item keeps what the ledger knew (and records a meeting that was
@@ -163,6 +168,7 @@ def changes(diff):
     return lines
 
 
+@settled
 def appointments_report(hostvars, hosts, check_mode=False):
     """One report over the organizer hosts of the play (``hosts``, read from ``hostvars``: the role's
     ``__virtual_appointments_outcome`` {host, tenant, organizer} and the registered ``virtual_appointments_batch``).
@@ -261,6 +267,7 @@ def csv_cell(value):
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+@settled
 def appointments_csv(report):
     """The report's rows as CSV (RFC 4180), with a header line of the report columns; cells that a spreadsheet
     would run as a formula are neutralised (``csv_cell``)."""
@@ -278,6 +285,7 @@ def _counts(summary, every=False):
                      if every or summary.get(action))
 
 
+@settled
 def appointments_report_lines(report, limit=20):
     """Short human-readable lines: the totals, one line per organizer, and the first ``limit`` changes."""
     report = report or {}
