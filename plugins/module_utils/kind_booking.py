@@ -73,6 +73,7 @@ class BookingKind(Kind):
     by_id_only = ()
     required_on_create = ()  # view keys Graph requires to create one (the option is optional for an update)
     key_casefold = True      # names and addresses match without regard to case; an external ID exactly
+    read_by_list = False     # True: never read by ID, but from the list (found by ID when one is given)
     graph_name = None  # for messages: "service"
     spread = True      # every request counts against the mailbox's four in flight (bookings-api.md 10)
 
@@ -97,23 +98,24 @@ class BookingKind(Kind):
             return None
         if item.listed is not None:  # the batch's list read holds the answer
             return {"given": BatchResult(200, {}, {"value": [item.listed] if item.listed else []})}
-        if item.resource_id:
+        if item.resource_id and not self.read_by_list:
             return {"method": "GET", "path": self.address(item, item.resource_id)}
         return self.find(item)
 
     def reread(self, result):
         """A conflict's re-read (after a lost create) reads the list again, whatever a batch read before."""
         item = result.item
-        if item.resource_id:
+        if item.resource_id and not self.read_by_list:
             return {"method": "GET", "path": self.address(item, item.resource_id)}
         return self.find(item)
 
     def took_read(self, result, answer):
         part, item = self.part(result), result.item
         if answer.ok and isinstance(answer.body, dict) and isinstance(answer.body.get("value"), list):
-            if item.key is None:  # adopted by its ID (a batch's list read found it there)
+            found = []
+            if item.key is None or (self.read_by_list and item.resource_id):  # by its ID, from the list
                 found = [entry for entry in answer.body["value"] if entry.get("id") == item.resource_id]
-            else:
+            if not found and item.key is not None:  # by its key (also: one created under a new ID, answer lost)
                 found = [entry for entry in answer.body["value"]
                          if model.matches(model.from_graph(entry), self.key_field, item.key, self.key_casefold)]
             if len(found) > 1:
@@ -292,6 +294,9 @@ class QuestionKind(BookingKind):
 
 class CustomerKind(BookingKind):
     key_field, collection, graph_name = "email_address", "customers", "customer"
+    # Graph reads a customer by a Base64-encoded ID only: "GUID IDs do not work" (bookings-api.md 4), and the IDs it
+    # hands out are GUIDs. A customer is read from the business's list, found by its ID when the task gives one.
+    read_by_list = True
 
     def create_body(self, desired):
         # The collection is of the abstract bookingCustomerBase: the concrete type must be named (section 4).

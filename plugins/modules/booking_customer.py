@@ -38,10 +38,10 @@ options:
     required: true
   customer_id:
     description:
-      - ID of the customer, when known (a previous run returned it); the customer is then read by ID instead of
-        being looked up by O(email_address).
-      - Graph documents that a customer is read by a Base64-encoded ID (a GUID ID does not work); when a read by
-        ID fails, leave O(customer_id) out and let the module find the customer by O(email_address).
+      - ID of the customer, when known (a previous run returned it); the customer is then found by this ID (and only
+        when no customer has it, by O(email_address)), so that its address can be changed.
+      - The module finds it in the business's list of customers, never with a read by ID, which Graph serves only
+        for Base64-encoded IDs (its customers have GUID IDs; "GUID IDs do not work").
     type: str
   state:
     description:

@@ -14,10 +14,12 @@
 - 10: four concurrent requests per app per mailbox, then 429 + Retry-After (also per $batch item).
 """
 
+import base64
 import concurrent.futures
 import datetime
 import json
 import time
+import uuid
 
 import pytest
 
@@ -296,8 +298,25 @@ def test_customer_needs_odata_type(graph):
     customer = new_customer(graph, business)
     item = "%s/%s" % (path, customer["id"])
     assert graph("PATCH", item, json={"emailAddress": "j@m.com"}).status_code == 204
-    assert graph("GET", item).json()["emailAddress"] == "j@m.com"
+    encoded = base64.b64encode(customer["id"].encode()).decode()
+    assert graph("GET", "%s/%s" % (path, encoded)).json()["emailAddress"] == "j@m.com"
     assert graph("DELETE", item).status_code == 204
+
+
+def test_customer_is_read_by_its_base64_id_not_its_guid(emulator, graph):
+    """Section 4 / 12.8: "requires the ID to be Base64 encoded. GUID IDs do not work"; the list names GUIDs."""
+    business = new_business(graph)["id"]
+    path = "%s/%s/customers" % (BASE, business)
+    customer = new_customer(graph, business)
+    assert uuid.UUID(customer["id"])
+    assert [entry["id"] for entry in graph("GET", path).json()["value"]] == [customer["id"]]
+    assert_error(graph("GET", "%s/%s" % (path, customer["id"])), 400, "ErrorInvalidIdMalformed")
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        encoded = encode(customer["id"].encode()).decode().rstrip("=")
+        assert graph("GET", "%s/%s" % (path, encoded)).json()["id"] == customer["id"]
+    assert_error(graph("GET", "%s/%s" % (path, base64.b64encode(b"no-such-customer").decode())), 404)
+    emulator.modes(bookings_customer_get_by_guid=True)
+    assert graph("GET", "%s/%s" % (path, customer["id"])).json()["id"] == customer["id"]
 
 
 def test_service_staff_permissions(emulator, graph):
@@ -340,6 +359,25 @@ def test_custom_question_crud_and_permissions(emulator, graph):
 # --------------------------------------------------------------------------------------------------------
 # Appointments (sections 1, 3, 4, 5, 6, 8)
 # --------------------------------------------------------------------------------------------------------
+def test_a_service_for_several_attendees_books_existing_customers_by_id(graph):
+    """Section 8: maximumAttendeesCount > 1 - "pass valid customer IDs"; a customer without one is refused [inf]."""
+    business = new_business(graph)["id"]
+    group = new_service(graph, business, displayName="Workshop", maximumAttendeesCount=3)
+    customer = new_customer(graph, business)
+    path = "%s/%s/appointments" % (BASE, business)
+    by_address = {"@odata.type": CUSTOMER_INFO, "name": "Jordan", "emailAddress": "jordan@example.com"}
+    assert_error(graph("POST", path, json=appointment_body(group["id"], customers=[by_address])), 400)
+    unknown = dict(by_address, customerId="00000000-0000-0000-0000-000000000000")
+    assert_error(graph("POST", path, json=appointment_body(group["id"], customers=[unknown])), 400)
+    with_id = dict(by_address, customerId=customer["id"])
+    linked = graph("POST", path, json=appointment_body(group["id"], customers=[with_id]))
+    assert linked.status_code == 201, linked.text
+    item = "%s/%s" % (path, linked.json()["id"])
+    assert_error(graph("PATCH", item, json={"customers": [by_address]}), 400)
+    single = new_service(graph, business, displayName="One to one")  # one attendee: an address is enough
+    assert graph("POST", path, json=appointment_body(single["id"], customers=[by_address])).status_code == 201
+
+
 def test_appointment_create_online_anonymous(graph):
     business = new_business(graph)["id"]
     service = new_service(graph, business, isLocationOnline=True, isAnonymousJoinEnabled=True)

@@ -72,7 +72,7 @@ def parse_args(argv=None):
     parser.add_argument("--mode", action="append", default=[], choices=sorted(DOC_MODES),
                         help="switch on one of the documentation's contradictory readings (repeatable): "
                         "get_wrapped_in_value, browser_flag_as_string, patch_returns_200, "
-                        "batch_throttle_outer_424, sms_legacy_bodies")
+                        "batch_throttle_outer_424, sms_legacy_bodies, bookings_customer_get_by_guid")
     parser.add_argument("--batch-order", choices=("request", "reverse", "shuffle"), default="shuffle",
                         help="order of $batch responses (default shuffle: clients must correlate by id)")
     parser.add_argument("--profile", choices=PROFILES, default=DOCUMENTED,

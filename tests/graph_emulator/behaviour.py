@@ -18,6 +18,9 @@ DOC_MODES = {
     "patch_returns_200": False,       # PATCH virtualAppointment answers 200 + entity (early docs) instead of 204
     "batch_throttle_outer_424": False,  # a batch with a throttled item fails as a whole with 424 (old docs)
     "sms_legacy_bodies": False,       # accept the 2023 SMS bodies (phoneNumbers + smsType/virtualAppointmentSmsType)
+    # Bookings: GET customers/{id} "requires the ID to be Base64 encoded. GUID IDs do not work" (bookings-api.md 4,
+    # 12.8): by default a GUID is refused (400 ErrorInvalidIdMalformed [inf]) and its Base64 form read; true: both read.
+    "bookings_customer_get_by_guid": False,
 }
 OTHER_MODES = {
     "latency_ms": 0,
@@ -144,7 +147,8 @@ class FaultError(ValueError):
 
 
 class Fault:
-    FIELDS = {"route", "method", "status", "drop", "rate", "count", "retry_after", "delay_ms", "after"}
+    FIELDS = {"route", "method", "status", "drop", "rate", "count", "retry_after", "delay_ms", "after", "code",
+              "message"}
 
     def __init__(self, spec, index):
         where = "rules[%d]" % index
@@ -191,6 +195,13 @@ class Fault:
         if self.retry_after is not None:
             self.retry_after = int(math.ceil(self.retry_after))  # Retry-After is a whole number of seconds
         self.after = bool(spec.get("after", False))
+        # The error body's code and message (default: the status's usual code, "Injected fault: ..."): e.g. the 500
+        # UnknownError with an empty message Bookings answers some creates with (bookings-api.md 7, 12.8).
+        self.code, self.message = spec.get("code"), spec.get("message")
+        for name in ("code", "message"):
+            value = getattr(self, name)
+            if value is not None and (self.status is None or not isinstance(value, str)):
+                raise FaultError("%s.%s must be a string, with status" % (where, name))
         self.fired = 0
         self.spec = spec
 

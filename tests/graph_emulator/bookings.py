@@ -15,6 +15,7 @@ item.  The handlers answer at once; the time is virtual (each call's interval is
 when the items before it end) and the server holds the answer that long without blocking the event loop.
 """
 
+import base64
 import copy
 import datetime
 import math
@@ -411,6 +412,8 @@ class Bookings:
                 self.create_item(call, record, collection)
         collection = next(SEGMENT_NAMES[c] for c, (single, _t) in COLLECTIONS.items() if "bookings." + single == leaf)
         item = record[collection].get(child_id)
+        if collection == "customers" and call.method == "GET":
+            item = self._customer_by_id(record, child_id, item)
         if item is None:
             raise not_found("The %s '%s' was not found." % (collection[:-1], child_id))
         if call.method == "GET":
@@ -422,6 +425,23 @@ class Bookings:
             return 204, None, {}
         self.update_item(call, record, collection, item)
         return 204, None, {}
+
+    def _customer_by_id(self, record, child_id, item):
+        """Section 4 / 12.8: a customer is read by the Base64 encoding of its ID; its GUID ID is refused (mode
+        bookings_customer_get_by_guid: read as well)."""
+        if item is not None:
+            if self.emu.modes.get("bookings_customer_get_by_guid"):
+                return item
+            raise GraphError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+        padded = child_id + "=" * (-len(child_id) % 4)
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            try:
+                decoded = decode(padded.encode("ascii")).decode("utf-8")
+            except (ValueError, UnicodeError):
+                continue
+            if decoded in record["customers"]:
+                return record["customers"][decoded]
+        return None
 
     def _admit(self, call, business_id):
         """Section 10: at most four requests in flight per app ID per booking mailbox, then 429 + Retry-After.
@@ -647,8 +667,10 @@ class Bookings:
                 raise bad_request("Invalid Staff")  # section 6's wording for a bad staff list [inf: here too]
 
     # -- appointments -----------------------------------------------------------------------------------------
-    def _customers(self, record, customers):
-        """Section 8/11: each element needs @odata.type; unknown customerIds are dropped silently."""
+    def _customers(self, record, customers, service=None):
+        """Section 8/11: each element needs @odata.type; unknown customerIds are dropped silently.  For a service of
+        more than one attendee (``maximumAttendeesCount`` > 1) Graph says to "pass valid customer IDs" (section 8):
+        a customer without the ID of one of the business's customers is refused [inf: the status and wording]."""
         if not isinstance(customers, list):
             raise bad_request("Invalid request body: 'customers' must be a collection.")
         out = []
@@ -658,6 +680,9 @@ class Bookings:
                 raise bad_request("Invalid request body: customers[%d] must have '@odata.type': '%s'."
                                   % (index, CUSTOMER_INFO_TYPE))
             customer_id = customer.get("customerId")
+            if (service or {}).get("maximumAttendeesCount", 1) > 1 and customer_id not in record["customers"]:
+                raise bad_request("Invalid request body: customers[%d]: a service for more than one attendee books "
+                                  "existing customers; pass the customerId of a customer of this business." % index)
             if customer_id is not None and customer_id not in record["customers"]:
                 continue
             entry = {"@odata.type": CUSTOMER_INFO_TYPE, "customerId": None, "name": None, "emailAddress": None,
@@ -709,7 +734,7 @@ class Bookings:
         if call.principal.user is None:
             self._business_rules(record, service, start_dt, end_dt, fields.get("staffMemberIds"))
         entity = dict(copy.deepcopy(APPOINTMENT_DEFAULTS), **fields)
-        entity["customers"] = self._customers(record, fields.get("customers", []))
+        entity["customers"] = self._customers(record, fields.get("customers", []), service)
         entity["serviceName"] = fields.get("serviceName") or service["displayName"]
         entity["selfServiceAppointmentId"] = "%08X" % secrets.randbits(32)
         self._set_times(entity, start_dt, end_dt)
@@ -784,7 +809,8 @@ class Bookings:
             self._check_staff_ids(record, changes["staffMemberIds"])
         after = dict(copy.deepcopy(item), **changes)
         if "customers" in changes:
-            after["customers"] = self._customers(record, changes["customers"])
+            after["customers"] = self._customers(record, changes["customers"],
+                                                 record["services"].get(after.get("serviceId")))
         current = (parse_instant(item["startDateTime"], "startDateTime"),
                    parse_instant(item["endDateTime"], "endDateTime"))
         start_dt, end_dt = self._times(body, current)
