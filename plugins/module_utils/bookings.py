@@ -532,18 +532,45 @@ class References:
         self.staff = _by_id(bodies[1].get("value") or [])
         self.business = bodies[2] if strict else None
         self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.client, self.business_id, self._customers = client, business_id, None
 
     def resolve(self, params, desired):
-        """Complete ``desired`` with the service's and the staff's IDs; the problems (unknown service or staff),
-        unprefixed."""
+        """Complete ``desired`` with the service's and the staff's IDs, and the customers' IDs when the service is
+        for more than one attendee; the problems (unknown service, staff or customer), unprefixed."""
         problems = []
         service, problem = _service(self.services, params)
         problems += [problem] if problem else []
         if service is not None:
             desired["service_id"] = service["id"]
+            if (service.get("maximum_attendees_count") or 1) > 1 and desired.get("customers"):
+                problems += self._link_customers(service, desired["customers"])
         if params.get("staff") is not None:
             desired["staff_member_ids"], more = _staff_ids(self.staff, params["staff"], "staff")
             problems += more
+        return problems
+
+    def _link_customers(self, service, customers):
+        """Section 8: a service for more than one attendee books existing customers by their ID ("pass valid customer
+        IDs"): each customer's ``customer_id``, found by e-mail address in the business's customers (read once, on
+        the first such appointment); the problems, naming the customer."""
+        if self._customers is None:
+            self._customers = {}
+            for entry in get_all(self.client, [business_path(self.business_id) + "/customers"])[0].get("value") or []:
+                view = model.from_graph(entry)
+                self._customers.setdefault(model.customer_key(view), []).append(view["id"])
+        problems = []
+        for index, customer in enumerate(customers):
+            found = self._customers.get(model.customer_key(customer)) or []
+            if len(found) == 1:
+                customer["customer_id"] = found[0]
+                continue
+            problems.append("customers[%d].email_address: %s" % (index, (
+                "%s is not a customer of business %s; %s (maximum_attendees_count %d) books existing customers: "
+                "create it first (booking_customer)" % (customer.get("email_address"), self.business_id,
+                                                        service.get("display_name"),
+                                                        service["maximum_attendees_count"]))
+                if not found else "%d customers of business %s have the address %s" % (
+                    len(found), self.business_id, customer.get("email_address"))))
         return problems
 
     @property

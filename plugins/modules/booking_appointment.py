@@ -103,6 +103,11 @@ options:
         a name, phone or time zone that is given must match. When they differ the whole list replaces the current
         one.
       - An e-mail address is named once.
+      - When the service is for more than one attendee (its C(maximumAttendeesCount) above 1), Graph books existing
+        customers only, so each customer is linked by the ID of the business's customer with that e-mail address (read
+        once for the task), and a customer the business does not have fails the task before any write, naming it
+        (create it first with M(cloudcomms.virtual_appointments.booking_customer); in check mode a warning, as an
+        earlier task may create it).
     type: list
     elements: dict
     suboptions:
