@@ -128,7 +128,8 @@ class GraphError(CollectionError):
 
     def _text(self):
         where = " on %s %s" % (self.method, self.url) if self.method else ""
-        text = "Graph answered %s %s%s: %s" % (self.status, self.code or "(no code)", where, self.message or "")
+        message = self.message or "(no message)"
+        text = "Graph answered %s %s%s: %s" % (self.status, self.code or "(no code)", where, message)
         ids = ", ".join("%s %s" % (k, v) for k, v in (("request-id", self.request_id),
                                                       ("client-request-id", self.client_request_id),
                                                       ("date", self.date)) if v)

@@ -375,6 +375,15 @@ def test_status_fault_with_retry_after(emulator, graph, status, code):
     assert graph.meetings() == []  # refused before the handler ran
 
 
+def test_status_fault_with_its_own_code_and_message(emulator, graph):
+    """Bookings answers some creates with 500 UnknownError and an empty message (bookings-api.md 7, 12.8)."""
+    emulator.faults([{"route": CREATE, "method": "POST", "status": 500, "code": "UnknownError", "message": ""}])
+    response = graph.request("POST", graph.user + "/onlineMeetings", json={})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "UnknownError" and response.json()["error"]["message"] == ""
+    assert graph.meetings() == []
+
+
 def test_fault_count_limits_the_failures(emulator, graph):
     emulator.faults([{"route": CREATE, "status": 503, "count": 2}])
     statuses = [graph.request("POST", graph.user + "/onlineMeetings", json={}).status_code for attempt in range(3)]
@@ -484,6 +493,9 @@ def test_invalid_fault_rule_is_refused_naming_the_field(emulator):
                                   json={"rules": [{"status": 503}, {"status": 503, "rate": 2}]})
     assert response.status_code == 400
     assert "rules[1].rate" in response.json()["error"]
+    response = emulator.http.post(emulator.info["control_url"] + "/faults", timeout=10,
+                                  json={"rules": [{"drop": "before", "code": "UnknownError"}]})
+    assert response.status_code == 400 and "rules[0].code" in response.json()["error"]
     assert [r["status"] for r in emulator.control("GET", "faults")["rules"]] == [503]  # unchanged
 
 

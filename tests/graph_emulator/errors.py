@@ -70,13 +70,14 @@ STATUS_CODES = {
 }
 
 
-def injected(status, retry_after=None):
-    """The error a fault rule injects."""
-    if status == 429:
+def injected(status, retry_after=None, code=None, message=None):
+    """The error a fault rule injects (``code`` and ``message``: the rule's own, else the status's usual ones)."""
+    if status == 429 and code is None and message is None:
         return throttled(retry_after if retry_after is not None else 1)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return GraphError(status, STATUS_CODES.get(status, "generalException"),
-                      "Injected fault: the service answered %d." % status, headers=headers)
+    return GraphError(status, code if code is not None else STATUS_CODES.get(status, "generalException"),
+                      message if message is not None else "Injected fault: the service answered %d." % status,
+                      headers=headers)
 
 
 def entra_error(status, error, code, description, extra=None):

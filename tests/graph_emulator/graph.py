@@ -430,7 +430,7 @@ class GraphService:
                 call.user = self.authorize(call.principal, permission, verb, owner_kind, owner_id)
                 response = getattr(self, handler)(call, meeting_id)
             if fault is not None and fault.status is not None and fault.after:
-                raise injected(fault.status, fault.retry_after)
+                raise injected(fault.status, fault.retry_after, fault.code, fault.message)
         except GraphError as err:
             response = Response(err.status, err.body(call.request_id, call.client_request_id), err.headers)
             if isinstance(err, FenceError):
@@ -456,7 +456,7 @@ class GraphService:
         if fault.delay_ms is not None:
             call.delay_ms += fault.delay_ms
         if fault.status is not None and not fault.after:
-            raise injected(fault.status, fault.retry_after)
+            raise injected(fault.status, fault.retry_after, fault.code, fault.message)
 
     def authenticate(self, call):
         header = call.headers.get("authorization", "")

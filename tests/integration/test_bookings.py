@@ -219,6 +219,71 @@ def test_check_mode_predicts_changes_to_existing_objects_and_writes_nothing(emul
     assert state["customers"] == []
 
 
+def test_a_customer_given_by_its_id_is_found_in_the_list_never_read_by_its_guid(emulator, ansible_playbook, tmp_path):
+    """Graph reads a customer by a Base64-encoded ID only ("GUID IDs do not work"; the emulator refuses the GUID): with
+    customer_id the module finds the customer in the business's list, so its address can be changed."""
+    plays = Plays(emulator, tmp_path)
+    business_id = setup(ansible_playbook, plays, service=False)
+    made = ansible_playbook(plays.playbook([plays.task("customer", "booking_customer", {
+        "business_id": business_id, "email_address": "grady.archie@fabrikam.com", "display_name": "Grady Archie"})]))
+    assert_ok(made)
+    customer_id = made.result("customer")["booking_customer"]["id"]
+    mark = last_seq(emulator)
+    task = plays.task("customer", "booking_customer", {"business_id": business_id, "customer_id": customer_id,
+                                                       "email_address": "grady@fabrikam.com",
+                                                       "display_name": "Grady Archie"})
+    moved = ansible_playbook(plays.playbook([task]))
+    again = ansible_playbook(plays.playbook([task]))
+    assert_ok(moved)
+    assert_ok(again)
+    log = graph_requests(emulator.requests(since=mark))
+    assert not [e for e in log if customer_id in e["path"] and e["method"] == "GET"], log
+    assert [(e["method"], e["status"]) for e in writes(log)] == [("PATCH", 204)]
+    assert moved.result("customer")["action"] == "updated"
+    assert again.result("customer")["action"] == "unchanged" and not again.result("customer")["changed"]
+    state = read(ansible_playbook, plays, business_id, ["customers"])
+    assert [(c["id"], c["email_address"]) for c in state["customers"]] == [(customer_id, "grady@fabrikam.com")]
+
+
+def test_a_service_for_several_attendees_books_the_business_customers_by_id(emulator, ansible_playbook, tmp_path):
+    """Section 8: "If maximumAttendeesCount of the service is greater than 1, pass valid customer IDs" (the emulator
+    refuses a customer without one): the module links each customer by the ID of the business's customer with that
+    address, writes nothing on a re-run, and names a customer the business does not have before any write."""
+    plays = Plays(emulator, tmp_path)
+    business_id = setup(ansible_playbook, plays, service=False)
+    workshop = plays.service(business_id, name="workshop", display_name="Mortgage workshop", maximum_attendees_count=5)
+    people = (("Grady Archie", "grady.archie@fabrikam.com"), ("Lee Gu", "lee.gu@fabrikam.com"))
+    customers = [plays.task("customer %d" % n, "booking_customer",
+                            {"business_id": business_id, "email_address": address, "display_name": name})
+                 for n, (name, address) in enumerate(people)]
+    booking = plays.appointment("GROUP-1", business_id=business_id, name="booking", service_name="Mortgage workshop",
+                                customers=[{"name": "Grady Archie", "email_address": "Grady.Archie@fabrikam.com"},
+                                           {"name": "Lee Gu", "email_address": "lee.gu@fabrikam.com"}])
+    run = ansible_playbook(plays.playbook([workshop] + customers + [booking]))
+    assert_ok(run)
+    ids = {run.result("customer %d" % n)["booking_customer"]["email_address"]:
+           run.result("customer %d" % n)["booking_customer"]["id"] for n in range(2)}
+    made = run.result("booking")
+    assert made["action"] == "created"
+    assert sorted(c["customer_id"] for c in made["booking_appointment"]["customers"]) == sorted(ids.values())
+    mark = last_seq(emulator)
+    again = ansible_playbook(plays.playbook([booking]))
+    assert_ok(again)
+    assert again.result("booking")["action"] == "unchanged" and writes(emulator.requests(since=mark)) == []
+
+    stranger = plays.appointment("GROUP-2", business_id=business_id, name="stranger", start="11:00", end="11:30",
+                                 service_name="Mortgage workshop",
+                                 customers=[{"name": "Pat", "email_address": "pat@fabrikam.com"}])
+    mark = last_seq(emulator)
+    refused = ansible_playbook(plays.playbook([stranger]))
+    assert refused.returncode != 0 and writes(emulator.requests(since=mark)) == []
+    assert "customers[0].email_address: pat@fabrikam.com is not a customer of business" in \
+        refused.result("stranger")["msg"], refused.result("stranger")["msg"]
+    checked = ansible_playbook(plays.playbook([stranger]), args=("--check",))
+    assert checked.returncode == 0 and writes(emulator.requests(since=mark)) == []
+    assert any("pat@fabrikam.com is not a customer" in w for w in checked.result("stranger").get("warnings", []))
+
+
 # ---------------------------------------------------------------- 4. application versus delegated sign-in
 
 def test_the_application_sign_in_is_held_to_its_rules_before_any_write(emulator, ansible_playbook, tmp_path):
@@ -355,6 +420,40 @@ def test_a_create_whose_answer_was_lost_never_makes_a_second_object(emulator, an
     assert sorted(c["email_address"] for c in state["customers"]) == ["500@fabrikam.com", "dropped@fabrikam.com"]
     assert sorted(a["external_id"] for a in state["appointments"]) == ["LOST-500", "LOST-dropped"]
     assert run.result("appointment 500")["booking_appointment"]["id"] in [a["id"] for a in state["appointments"]]
+
+
+def test_bookings_500_unknown_error_on_create_is_read_before_sending_again_and_capped(
+        emulator, ansible_playbook, tmp_path):
+    """Graph answers some appointment creates with 500 UnknownError and an empty message, applied or not (bookings-
+    api.md 7, 12.8; 13.6: read before re-creating, cap the retries): never a second appointment, and a create that
+    keeps failing fails its task after a few tries, saying what Graph answered."""
+    plays = Plays(emulator, tmp_path)
+    business_id = setup(ansible_playbook, plays)
+    unknown = {"route": "appointments$", "method": "POST", "status": 500, "code": "UnknownError", "message": ""}
+    emulator.faults([dict(unknown, count=1), dict(unknown, after=True, count=1)])
+    mark = last_seq(emulator)
+    run = ansible_playbook(plays.playbook([
+        plays.appointment("UNKNOWN-1", business_id=business_id, name="refused", start="10:00", end="10:30"),
+        plays.appointment("UNKNOWN-2", business_id=business_id, name="applied", start="11:00", end="11:30")],
+        sign_in="application"))
+    assert_ok(run)
+    assert [run.result(name)["action"] for name in ("refused", "applied")] == ["created", "created"]
+    statuses = [e["status"] for e in writes(emulator.requests(since=mark))]
+    assert statuses == [500, 500, 201], statuses  # the refused one sent again once, the applied one found by its key
+
+    emulator.faults([unknown])  # every create, from now on
+    mark = last_seq(emulator)
+    run = ansible_playbook(plays.playbook([
+        plays.appointment("UNKNOWN-3", business_id=business_id, name="always", start="12:00", end="12:30")],
+        sign_in="application"))
+    result = run.result("always")
+    assert result.get("failed") and run.returncode != 0
+    assert "500" in result["msg"] and "UnknownError" in result["msg"], result["msg"]
+    posts = writes(emulator.requests(since=mark))
+    assert 1 < len(posts) <= 6, len(posts)  # read again and sent again, a few times, then given up
+    emulator.faults([])
+    state = read(ansible_playbook, plays, business_id, ["appointments"])
+    assert sorted(a["external_id"] for a in state["appointments"]) == ["UNKNOWN-1", "UNKNOWN-2"]
 
 
 # ---------------------------------------------------------------- 7. four concurrent requests per app and mailbox

@@ -40,6 +40,15 @@ def test_non_json_body_is_kept_as_the_message():
     assert err.message == "<html>Bad gateway</html>" and err.code is None
 
 
+def test_an_empty_message_says_so():
+    """Bookings answers some creates with 500 UnknownError and an empty message (bookings-api.md 7)."""
+    error = parse_graph_error(500, json.dumps({"error": {"code": "UnknownError", "message": ""}}), {}, "POST",
+                              "https://graph.microsoft.com/v1.0/solutions/bookingBusinesses/b/appointments", "c-1")
+    assert str(error).startswith("Graph answered 500 UnknownError on POST https://graph.microsoft.com/v1.0/solutions/"
+                                 "bookingBusinesses/b/appointments: (no message)")
+    assert error.as_dict()["message"] == ""
+
+
 def test_status_subclasses():
     assert isinstance(errors.parse_graph_error(404, {}), errors.NotFound)
     assert isinstance(errors.parse_graph_error(412, {}), errors.PreconditionFailed)
