@@ -241,7 +241,7 @@ def get_all(client, paths):
     # Staff roles scheduler and teamMember read as unknownFutureValue without this header (section 2).
     ops = [dict({"method": "GET", "path": path}, **({"headers": {"Prefer": "include-unknown-enum-members"}}
                                                     if path.endswith("/staffMembers") else {})) for path in paths]
-    answers = client.batch(ops, spread=True) if ops else []  # the mailbox's four slots, one item each
+    answers = client.batch(ops, spread=SERVICE.spread) if ops else []  # as the engine sends Bookings requests
     out = []
     for answer in answers:
         if answer.ok and isinstance(answer.body, dict) and "value" in answer.body:
@@ -560,17 +560,17 @@ class References:
                 self._customers.setdefault(model.customer_key(view), []).append(view["id"])
         problems = []
         for index, customer in enumerate(customers):
-            found = self._customers.get(model.customer_key(customer)) or []
+            found, address = self._customers.get(model.customer_key(customer)) or [], customer.get("email_address")
             if len(found) == 1:
                 customer["customer_id"] = found[0]
-                continue
-            problems.append("customers[%d].email_address: %s" % (index, (
-                "%s is not a customer of business %s; %s (maximum_attendees_count %d) books existing customers: "
-                "create it first (booking_customer)" % (customer.get("email_address"), self.business_id,
-                                                        service.get("display_name"),
+            elif found:
+                problems.append("customers[%d].email_address: %d customers of business %s have the address %s"
+                                % (index, len(found), self.business_id, address))
+            else:
+                problems.append("customers[%d].email_address: %s is not a customer of business %s; %s "
+                                "(maximum_attendees_count %d) books existing customers: create it first "
+                                "(booking_customer)" % (index, address, self.business_id, service.get("display_name"),
                                                         service["maximum_attendees_count"]))
-                if not found else "%d customers of business %s have the address %s" % (
-                    len(found), self.business_id, customer.get("email_address"))))
         return problems
 
     @property
